@@ -1,0 +1,1 @@
+"""tap-orderspace: a Singer tap for the Orderspace API."""

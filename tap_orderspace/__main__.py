@@ -1,0 +1,3 @@
+from tap_orderspace.tap import main
+
+main()

@@ -1,0 +1,113 @@
+"""OAuth client-credentials tokens for Orderspace, renewed before they expire."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import backoff
+import requests
+
+from tap_orderspace.errors import AuthenticationError, OrderspaceAPIError
+
+logger = logging.getLogger("tap-orderspace")
+
+# Renew this long before expiry (capped at a tenth of the lifetime, so that the
+# short-lived tokens of tests are still used for most of their life).
+RENEWAL_MARGIN_SECONDS = 60.0
+TOKEN_REQUEST_TRIES = 5
+
+
+class _TransientTokenFailure(Exception):
+    pass
+
+
+class ClientCredentialsToken:
+    """Holds the current access token and fetches a new one when needed.
+
+    Neither the client secret nor any token is ever put in a log line or an error.
+    """
+
+    def __init__(
+        self,
+        *,
+        auth_url: str,
+        client_id: str,
+        client_secret: str,
+        session: requests.Session,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._auth_url = auth_url
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._session = session
+        self._timeout = timeout
+        self._clock = clock
+        self._access_token: str | None = None
+        self._renew_at = 0.0
+        self.tokens_fetched = 0
+
+    def authorization_header(self) -> str:
+        if self._access_token is None or self._clock() >= self._renew_at:
+            self._fetch()
+        return f"Bearer {self._access_token}"
+
+    def invalidate(self) -> None:
+        """Forget the current token: the API said it is no longer valid."""
+        self._access_token = None
+
+    @backoff.on_exception(
+        backoff.expo,
+        _TransientTokenFailure,
+        max_tries=TOKEN_REQUEST_TRIES,
+        jitter=backoff.full_jitter,
+        logger=None,
+    )
+    def _fetch(self) -> None:
+        try:
+            response = self._session.post(
+                self._auth_url,
+                data={
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                    "grant_type": "client_credentials",
+                },
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            logger.warning("Token request to %s failed (%s); retrying", self._auth_url, type(exc).__name__)
+            raise _TransientTokenFailure from exc
+        if response.status_code >= 500:
+            logger.warning("Token endpoint answered %s; retrying", response.status_code)
+            raise _TransientTokenFailure
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"Orderspace refused the client credentials at {self._auth_url} "
+                f"(HTTP {response.status_code}{_oauth_error_code(response)}): "
+                "check client_id and client_secret of your Orderspace integration"
+            )
+        try:
+            body = response.json()
+            token = body["access_token"]
+            lifetime = float(body.get("expires_in", 1800))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise OrderspaceAPIError(
+                f"The token endpoint {self._auth_url} answered HTTP {response.status_code} "
+                "without an access token: check auth_url"
+            ) from exc
+        self._access_token = token
+        self._renew_at = self._clock() + lifetime - min(RENEWAL_MARGIN_SECONDS, lifetime / 10)
+        self.tokens_fetched += 1
+        logger.info("Obtained an access token valid for %.0f s", lifetime)
+
+
+def _oauth_error_code(response: requests.Response) -> str:
+    """The OAuth error code (`invalid_client`), never the rest of the body."""
+    try:
+        code = response.json().get("error")
+    except (ValueError, AttributeError):
+        return ""
+    return f" {code}" if isinstance(code, str) and code.isidentifier() else ""

@@ -1,0 +1,235 @@
+"""tap-orderspace: the settings, the stream list, and the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sys
+import typing as t
+from functools import cached_property
+
+import requests
+from jsonschema import Draft7Validator
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from tap_orderspace import streams
+from tap_orderspace.auth import ClientCredentialsToken
+from tap_orderspace.errors import ConfigError, InputFileError, UserFacingError
+from tap_orderspace.pacing import RequestPacer
+from tap_orderspace.state import parse_utc
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+DEFAULT_LOOKBACK_DAYS = 30
+
+
+class TapOrderspace(Tap):
+    """Singer tap for Orderspace, the B2B wholesale ordering platform."""
+
+    name = "tap-orderspace"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "client_id",
+            th.StringType(nullable=False),
+            required=True,
+            title="Client ID",
+            description="Client ID of the Orderspace private integration (Settings > Integrations).",
+        ),
+        th.Property(
+            "client_secret",
+            th.StringType(nullable=False),
+            required=True,
+            secret=True,
+            title="Client Secret",
+            description="Client secret of the Orderspace private integration.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType(nullable=True),
+            title="Start Date",
+            description=(
+                "Earliest history to extract for orders, dispatches and invoices (ISO 8601 date-time). "
+                "Customers, products, stock and reference tables are always extracted in full on a first sync."
+            ),
+        ),
+        th.Property(
+            "api_url",
+            th.URIType(nullable=False),
+            default="https://api.orderspace.com/v1",
+            title="API URL",
+            description="Base URL of the Orderspace API.",
+        ),
+        th.Property(
+            "auth_url",
+            th.URIType(nullable=False),
+            default="https://identity.orderspace.com/oauth/token",
+            title="Token URL",
+            description="OAuth token endpoint for the client-credentials grant.",
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType(nullable=False, minimum=1, maximum=200),
+            default=200,
+            title="Page Size",
+            description="Records per request (1-200); 200 needs a quarter of the requests of the API's default 50.",
+        ),
+        th.Property(
+            "max_requests_per_minute",
+            th.IntegerType(nullable=False, minimum=0),
+            default=60,
+            title="Max Requests per Minute",
+            description=(
+                "Requests sent in any 60 seconds, across all streams (Orderspace allows 60). "
+                "0 turns pacing off, for local sandboxes only."
+            ),
+        ),
+        th.Property(
+            "lookback_window_days",
+            th.IntegerType(nullable=False, minimum=0),
+            default=DEFAULT_LOOKBACK_DAYS,
+            title="Lookback Window (days)",
+            description=(
+                "Orders, dispatches, invoices and customers created this many days before the bookmark "
+                "are read again on every incremental run, so status and payment changes reach the warehouse."
+            ),
+        ),
+        th.Property(
+            "request_timeout",
+            th.IntegerType(nullable=False, minimum=1),
+            default=60,
+            title="Request Timeout (seconds)",
+            description="Seconds to wait for an answer before retrying the request.",
+        ),
+        th.Property(
+            "user_agent",
+            th.StringType(nullable=True),
+            title="User Agent",
+            description="User-Agent header sent with every request (default: tap-orderspace/<version>).",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requests_sent = 0
+        self.throttled_responses = 0
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_class(tap=self) for stream_class in streams.STREAM_TYPES]
+
+    # Shared by every stream of a run -----------------------------------------------
+
+    @cached_property
+    def http_session(self) -> requests.Session:
+        return requests.Session()
+
+    @cached_property
+    def pacer(self) -> RequestPacer:
+        return RequestPacer(int(self.config["max_requests_per_minute"]))
+
+    @cached_property
+    def token(self) -> ClientCredentialsToken:
+        return ClientCredentialsToken(
+            auth_url=self.config["auth_url"],
+            client_id=self.config["client_id"],
+            client_secret=self.config["client_secret"],
+            session=self.http_session,
+            timeout=float(self.config["request_timeout"]),
+        )
+
+    @cached_property
+    def user_agent(self) -> str:
+        return str(self.config.get("user_agent") or f"{self.name}/{self.plugin_version}")
+
+    @cached_property
+    def start_date(self) -> dt.datetime | None:
+        value = self.config.get("start_date")
+        return None if not value else parse_utc(value)
+
+    # Configuration errors, without echoing any value ---------------------------------
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        schema = dict(self.config_jsonschema)
+        self.append_builtin_config(schema)
+        problems = [_describe_setting_error(error) for error in Draft7Validator(schema).iter_errors(dict(self.config))]
+        if not problems and self.config.get("start_date"):
+            try:
+                parse_utc(self.config["start_date"])
+            except ValueError:
+                problems.append("setting 'start_date' is not an ISO 8601 date-time, e.g. 2024-01-01T00:00:00Z")
+        if problems and raise_errors:
+            raise ConfigError("; ".join(problems) + ": fix the tap's settings (meltano config tap-orderspace list)")
+        return problems
+
+    # Command line: user-fixable input errors become one line ---------------------------
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        super().invoke(
+            about=about,
+            about_format=about_format,
+            config=config,
+            state=_checked_json_file(state, "state", "a Singer state: {\"bookmarks\": {...}}"),
+            catalog=_checked_json_file(catalog, "catalog", "a Singer catalog from --discover"),
+        )
+
+
+def _checked_json_file(handle: t.IO[str] | None, what: str, expected: str) -> t.IO[str] | None:
+    if handle is None:
+        return None
+    name = getattr(handle, "name", what)
+    try:
+        text = handle.read()
+        parsed = json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"cannot read the {what} file {name}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"the {what} file {name} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
+            f"pass {expected}, or leave the option out"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise InputFileError(f"the {what} file {name} holds a JSON {type(parsed).__name__}, not an object: pass {expected}")
+    if what == "state" and not isinstance(parsed.get("bookmarks", {}), dict):
+        raise InputFileError(f"the state file {name} has 'bookmarks' that is not an object: pass {expected}")
+    return io.StringIO(text)
+
+
+def _describe_setting_error(error: t.Any) -> str:
+    """A validation error as a sentence naming the setting, never its value."""
+    setting = ".".join(str(part) for part in error.absolute_path) or "config"
+    rule = error.validator
+    if rule == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return f"setting '{missing}' is required"
+    if rule == "type":
+        expected = error.validator_value
+        return f"setting '{setting}' must be of type {expected if isinstance(expected, str) else ' or '.join(expected)}"
+    if rule in ("minimum", "maximum"):
+        bound = "at least" if rule == "minimum" else "at most"
+        return f"setting '{setting}' must be {bound} {error.validator_value}"
+    if rule == "format":
+        return f"setting '{setting}' must be a valid {error.validator_value}"
+    if rule == "additionalProperties":
+        return "unknown setting(s) given"
+    return f"setting '{setting}' is invalid ({rule})"
+
+
+def main() -> None:
+    """Console entry point: user-fixable errors end with one line and exit code 1."""
+    try:
+        TapOrderspace.cli()
+    except UserFacingError as exc:
+        sys.stderr.write(f"tap-orderspace: error: {exc}\n")
+        sys.exit(1)
