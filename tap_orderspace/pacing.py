@@ -28,9 +28,7 @@ class RequestPacer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.interval = (
-            WINDOW_SECONDS / max_requests_per_minute * SPACING_MARGIN
-            if max_requests_per_minute > 0
-            else 0.0
+            WINDOW_SECONDS / max_requests_per_minute * SPACING_MARGIN if max_requests_per_minute > 0 else 0.0
         )
         self._clock = clock
         self._sleep = sleep

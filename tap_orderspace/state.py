@@ -26,7 +26,7 @@ from typing import Any
 
 from tap_orderspace.errors import StateError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 IN_PROGRESS = "in_progress"
 EXTRACTION_STARTED_AT = "extraction_started_at"
 REPLICATION_KEY = "replication_key"

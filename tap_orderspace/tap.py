@@ -10,13 +10,14 @@ import typing as t
 from functools import cached_property
 
 import requests
-from jsonschema import Draft7Validator
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.plugin_base import JSONSchemaValidator
 
 from tap_orderspace import streams
 from tap_orderspace.auth import ClientCredentialsToken
 from tap_orderspace.errors import ConfigError, InputFileError, UserFacingError
+from tap_orderspace.output import StateFlushedWriter
 from tap_orderspace.pacing import RequestPacer
 from tap_orderspace.state import parse_utc
 
@@ -30,6 +31,7 @@ class TapOrderspace(Tap):
     """Singer tap for Orderspace, the B2B wholesale ordering platform."""
 
     name = "tap-orderspace"
+    message_writer_class = StateFlushedWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -116,6 +118,7 @@ class TapOrderspace(Tap):
         super().__init__(*args, **kwargs)
         self.requests_sent = 0
         self.throttled_responses = 0
+        self.page_extracted_at = dt.datetime.now(dt.UTC)
 
     def discover_streams(self) -> list[Stream]:
         return [stream_class(tap=self) for stream_class in streams.STREAM_TYPES]
@@ -154,7 +157,8 @@ class TapOrderspace(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         schema = dict(self.config_jsonschema)
         self.append_builtin_config(schema)
-        problems = [_describe_setting_error(error) for error in Draft7Validator(schema).iter_errors(dict(self.config))]
+        # The SDK's validator also fills in each setting's default.
+        problems = [_describe_setting_error(error) for error in JSONSchemaValidator(schema).iter_errors(self._config)]
         if not problems and self.config.get("start_date"):
             try:
                 parse_utc(self.config["start_date"])
@@ -180,7 +184,7 @@ class TapOrderspace(Tap):
             about=about,
             about_format=about_format,
             config=config,
-            state=_checked_json_file(state, "state", "a Singer state: {\"bookmarks\": {...}}"),
+            state=_checked_json_file(state, "state", 'a Singer state: {"bookmarks": {...}}'),
             catalog=_checked_json_file(catalog, "catalog", "a Singer catalog from --discover"),
         )
 
@@ -192,15 +196,18 @@ def _checked_json_file(handle: t.IO[str] | None, what: str, expected: str) -> t.
     try:
         text = handle.read()
         parsed = json.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InputFileError(f"cannot read the {what} file {name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"the {what} file {name} is not UTF-8 text: pass {expected}") from None
     except json.JSONDecodeError as exc:
         raise InputFileError(
             f"the {what} file {name} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
             f"pass {expected}, or leave the option out"
         ) from None
     if not isinstance(parsed, dict):
-        raise InputFileError(f"the {what} file {name} holds a JSON {type(parsed).__name__}, not an object: pass {expected}")
+        kind = type(parsed).__name__
+        raise InputFileError(f"the {what} file {name} holds a JSON {kind}, not an object: pass {expected}")
     if what == "state" and not isinstance(parsed.get("bookmarks", {}), dict):
         raise InputFileError(f"the state file {name} has 'bookmarks' that is not an object: pass {expected}")
     return io.StringIO(text)
