@@ -12,7 +12,8 @@ import threading
 import time
 import typing as t
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,10 @@ class TapRun:
     returncode: int
     stdout: str
     stderr: str
-    messages: list[dict] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.messages = [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+    @cached_property
+    def messages(self) -> list[dict]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
     @property
     def records(self) -> dict[str, list[dict]]:
@@ -125,6 +126,8 @@ def run_tap(
                 raise AssertionError(f"tap ran longer than {timeout} s")
         process.wait(timeout=timeout)
         reader.join(timeout=10)
+        process.stdout.close()
+        process.stderr.close()  # type: ignore[union-attr]
         stdout = "".join(lines)
         if stop_after_lines is not None:
             # A killed process may have half-written its last line.

@@ -11,8 +11,8 @@ from orderspace_sandbox import Sandbox
 CREATED = {"customers": "created_at", "orders": "created", "dispatches": "created"}
 
 
-def first_and_second_sync(sb: Sandbox, **config_overrides: object):  # type: ignore[no-untyped-def]
-    config = tap_config(sb, lookback_window_days=0, **config_overrides)
+def first_sync(sb: Sandbox, **config_overrides: object):  # type: ignore[no-untyped-def]
+    config = tap_config(sb, **{"lookback_window_days": 0, **config_overrides})
     first = run_tap(config)
     assert first.returncode == 0, first.stderr[-3000:]
     return config, first
@@ -20,7 +20,7 @@ def first_and_second_sync(sb: Sandbox, **config_overrides: object):  # type: ign
 
 def test_second_run_emits_every_change_and_almost_nothing_old() -> None:
     with Sandbox(seed=21, orders=700, rate_limit=None) as sb:
-        config, first = first_and_second_sync(sb)
+        config, first = first_sync(sb)
         bookmarks = first.final_state["bookmarks"]
         time.sleep(1.1)  # changes land after the first run's extraction began
         changes = sb.mutate(
@@ -57,7 +57,7 @@ def test_second_run_emits_every_change_and_almost_nothing_old() -> None:
 
 def test_records_created_in_the_bookmark_second_after_a_run_are_not_lost() -> None:
     with Sandbox(seed=22, orders=120, rate_limit=None) as sb:
-        config, _ = first_and_second_sync(sb)
+        config, _ = first_sync(sb)
         sb.mutate(new_orders=3, same_second=True)
         middle = run_tap(config, state=run_tap(config).final_state)
         # Whatever happens to the clock, force the boundary case: orders created in
@@ -71,7 +71,7 @@ def test_records_created_in_the_bookmark_second_after_a_run_are_not_lost() -> No
 
 def test_lookback_rereads_changed_orders_and_invoices() -> None:
     with Sandbox(seed=23, orders=300, rate_limit=None) as sb:
-        config, first = first_and_second_sync(sb, lookback_window_days=10_000)
+        config, first = first_sync(sb, lookback_window_days=10_000)
         changes = sb.mutate(update_orders=4, update_invoices=3)
         second = run_tap(config, state=first.final_state)
         current = {r["id"]: r for r in sb.records("orders")}
@@ -94,7 +94,7 @@ def test_start_date_bounds_history_but_not_reference_data() -> None:
 
 def test_catalog_can_switch_an_incremental_stream_to_full_table() -> None:
     with Sandbox(seed=25, orders=250, rate_limit=None) as sb:
-        config, first = first_and_second_sync(sb)
+        config, first = first_sync(sb)
         catalog = catalog_selecting(["orders"], config)
         for entry in catalog["streams"]:
             if entry["tap_stream_id"] == "orders":

@@ -38,9 +38,16 @@ def request_times(sb: Sandbox, resource: str | None = None) -> list[float]:
     return [entry["t"] for entry in sb.stats()["log"] if resource is None or entry["resource"] == resource]
 
 
+def expire_tokens_after_requests(sb: Sandbox, resource: str, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while sb.stats()["requests"].get(resource, 0) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sb.expire_tokens()
+
+
 def test_paced_sync_stays_under_the_limit_and_near_it() -> None:
     # 60 requests per 6 s is the 600-a-minute limit, scaled so the test is short.
-    with Sandbox(seed=31, orders=4000, rate_limit=60, rate_window=6.0) as sb:
+    with Sandbox(seed=31, orders=8000, rate_limit=60, rate_window=6.0) as sb:
         config = tap_config(sb, max_requests_per_minute=600)
         run = tracked(run_tap(config, catalog=catalog_selecting(["orders", "customers", "products"], config)))
         assert run.returncode == 0, run.stderr[-3000:]
@@ -54,9 +61,9 @@ def test_paced_sync_stays_under_the_limit_and_near_it() -> None:
 
 
 def test_a_429_with_retry_after_is_honoured_and_logged() -> None:
-    with Sandbox(seed=32, orders=700, rate_limit=None) as sb:
+    with Sandbox(seed=32, orders=700, rate_limit=None, retry_after=3) as sb:
         config = tap_config(sb)
-        sb.add_fault(resource="orders", nth=2, kind="status", status=429, retry_after=3)
+        sb.add_fault(resource="orders", nth=2, kind="status", status=429)
         run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config)))
         assert run.returncode == 0, run.stderr[-3000:]
         assert len(run.records["orders"]) == len(sb.records("orders"))
@@ -86,7 +93,7 @@ def test_a_429_without_retry_after_waits_the_documented_minute() -> None:
 
 
 def test_tokens_expiring_every_two_seconds_during_a_long_sync() -> None:
-    with Sandbox(seed=34, orders=3000, rate_limit=None, token_ttl=2.0) as sb:
+    with Sandbox(seed=34, orders=6000, rate_limit=None, token_ttl=2.0) as sb:
         config = tap_config(sb, max_requests_per_minute=240)
         run = tracked(run_tap(config, catalog=catalog_selecting(["orders", "order_lines"], config)))
         assert run.returncode == 0, run.stderr[-3000:]
@@ -98,7 +105,7 @@ def test_tokens_expiring_every_two_seconds_during_a_long_sync() -> None:
 def test_a_token_revoked_mid_sync_is_renewed_once() -> None:
     with Sandbox(seed=35, orders=2000, rate_limit=None) as sb:
         config = tap_config(sb, max_requests_per_minute=300)
-        revoke = threading.Timer(1.5, sb.expire_tokens)
+        revoke = threading.Thread(target=expire_tokens_after_requests, args=(sb, "orders", 3))
         revoke.start()
         run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config)))
         revoke.join()

@@ -1,0 +1,317 @@
+"""What the pipeline tests share: the sandbox's expected rows, warehouses to read back, and Meltano.
+
+The tests run the sandbox over real HTTP -> `meltano run` -> a real DuckDB file or PostgreSQL server.
+They need Meltano with the tap and the loaders installed as plugins: `python3 scripts/test.py` does
+that and exports MELTANO_BIN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import typing as t
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+from orderspace_sandbox import Sandbox
+
+from tap_orderspace.client import NestedRowsStream
+from tap_orderspace.streams import STREAM_TYPES
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = "orderspace"
+SEED = 7
+ORDERS = 300
+# Small pages make a few hundred orders span many pages, so every page boundary is crossed.
+PAGE_SIZE = 20
+RUN_TIMEOUT_SECONDS = 600
+DEFAULT_PG_URL = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {cls.name: tuple(cls.primary_keys or ()) for cls in STREAM_TYPES}
+CHILD_STREAMS = {cls.name: cls for cls in STREAM_TYPES if issubclass(cls, NestedRowsStream)}
+
+
+def unavailable(reason: str) -> t.NoReturn:
+    """In CI a missing prerequisite is a failure; on a developer's machine, a skip that says what to do."""
+    if IN_CI:
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+# What the sandbox holds -------------------------------------------------------------------------
+
+
+def sandbox_rows(sb: Sandbox, stream: str) -> list[dict[str, t.Any]]:
+    """The rows `stream` should hold: the sandbox's records, child tables cut from their parents."""
+    child = CHILD_STREAMS.get(stream)
+    if child is None:
+        return list(sb.records(stream))
+    rows = []
+    for parent in sb.records(child.parent_stream_type.name):
+        for position, item in enumerate(parent.get(child.nested_array) or ()):
+            row = {**item, child.parent_key: parent["id"], "position": position}
+            if child.parent_time_column:
+                row[child.parent_time_column] = parent[child.parent_stream_type.replication_key]
+            rows.append(row)
+    return rows
+
+
+def sandbox_keys(sb: Sandbox, stream: str) -> set[tuple[t.Any, ...]]:
+    return {tuple(row[key] for key in PRIMARY_KEYS[stream]) for row in sandbox_rows(sb, stream)}
+
+
+def utc_naive(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def as_date_text(value: t.Any) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def plain(value: t.Any) -> t.Any:
+    """A value as comparable Python, whichever warehouse returned it: numbers to 6 places, UTC times."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return round(float(value), 6)
+    if isinstance(value, dt.datetime):
+        return utc_naive(value)
+    return as_date_text(value)
+
+
+def assert_same(loaded: dict[t.Any, t.Any], expected: dict[t.Any, t.Any], what: str) -> None:
+    """Two {key: values} maps are equal; otherwise name a few of the keys that differ, and how."""
+    differing = sorted(
+        (str(key), loaded.get(key, "<missing>"), expected.get(key, "<missing>"))
+        for key in set(loaded) | set(expected)
+        if loaded.get(key, "<missing>") != expected.get(key, "<missing>")
+    )
+    assert not differing, f"{what}: {len(differing)} of {len(expected)} differ; (key, loaded, expected): " + "; ".join(
+        map(str, differing[:5])
+    )
+
+
+def as_json(value: t.Any) -> t.Any:
+    """A JSON column as Python: DuckDB hands back text, psycopg parsed values."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# Warehouses -------------------------------------------------------------------------------------
+
+
+class Warehouse:
+    """Just enough SQL to compare a loaded schema with the sandbox, for DuckDB and PostgreSQL alike."""
+
+    name: str
+
+    def rows(self, sql: str, params: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def table(self, name: str) -> str:
+        return f'"{SCHEMA}"."{name}"'
+
+    def stored(self, value: t.Any) -> t.Any:
+        """What a value the sandbox served reads back as from this warehouse."""
+        return plain(value)
+
+    def tables(self) -> set[str]:
+        found = self.rows("select table_name from information_schema.tables where table_schema = %s", [SCHEMA])
+        return {name for (name,) in found}
+
+    def column_type(self, table: str, column: str) -> str:
+        found = self.rows(
+            "select data_type from information_schema.columns "
+            "where table_schema = %s and table_name = %s and column_name = %s",
+            [SCHEMA, table, column],
+        )
+        assert found, f"{self.name}: {SCHEMA}.{table} has no column {column}"
+        return str(found[0][0]).lower()
+
+    def select(self, table: str, *columns: str) -> list[tuple[t.Any, ...]]:
+        names = ", ".join(f'"{column}"' for column in columns)
+        return self.rows(f"select {names} from {self.table(table)}")  # noqa: S608
+
+    def by_key(self, table: str, *columns: str) -> dict[t.Any, tuple[t.Any, ...]]:
+        """`columns` of every row, by the row's single-column primary key."""
+        (key,) = PRIMARY_KEYS[table]
+        return {row[0]: row[1:] for row in self.select(table, key, *columns)}
+
+
+class DuckDBWarehouse(Warehouse):
+    name = "DuckDB"
+
+    def __init__(self, path: Path) -> None:
+        self.connection = duckdb.connect(str(path), read_only=True)
+        # The file orderspace.duckdb is a catalog named like the schema: "orderspace.x" would be ambiguous.
+        (self.catalog,) = self.connection.execute("select current_database()").fetchone() or ("",)
+
+    def table(self, name: str) -> str:
+        return f'"{self.catalog}"."{SCHEMA}"."{name}"'
+
+    def stored(self, value: t.Any) -> t.Any:
+        # target-duckdb writes "" as NULL: its CSV staging cannot tell the two apart.
+        return None if value == "" else plain(value)
+
+    def rows(self, sql: str, params: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
+        return self.connection.execute(sql.replace("%s", "?"), list(params)).fetchall()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class PostgresWarehouse(Warehouse):
+    name = "PostgreSQL"
+
+    def __init__(self, url: str) -> None:
+        self.connection = psycopg.connect(url, autocommit=True)
+
+    def rows(self, sql: str, params: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
+        return self.connection.execute(sql, list(params)).fetchall()  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+# Meltano ----------------------------------------------------------------------------------------
+
+
+def meltano_executable() -> Path:
+    configured = os.environ.get("MELTANO_BIN")
+    path = Path(configured) if configured else ROOT / ".venv-meltano" / "bin" / "meltano"
+    if not path.exists():
+        unavailable(f"Meltano not found at {path}: run `python3 scripts/test.py` once, or set MELTANO_BIN")
+    return path
+
+
+@dataclass
+class MeltanoProject:
+    """A private copy of the project's meltano.yml whose plugins are the installed ones."""
+
+    directory: Path
+    executable: Path
+    env: dict[str, str] = field(default_factory=dict)
+    runs: int = 0
+
+    def meltano(self, *args: str) -> subprocess.CompletedProcess[str]:
+        self.runs += 1
+        log = self.directory / f"meltano-{self.runs}.log"
+        result = subprocess.run(
+            [str(self.executable), *args],
+            cwd=self.directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_SECONDS,
+            check=False,
+        )
+        log.write_text(f"$ meltano {' '.join(args)}\n{result.stdout}\n{result.stderr}", encoding="utf-8")
+        assert result.returncode == 0, (
+            f"`meltano {' '.join(args)}` exited with {result.returncode}; last output:\n"
+            + "\n".join((result.stdout + result.stderr).splitlines()[-40:])
+        )
+        return result
+
+    def run(self, *blocks: str, state_id_suffix: str | None = None) -> subprocess.CompletedProcess[str]:
+        # --no-install: the plugin venvs are the project's own (symlinked), never to be rebuilt from here.
+        suffix = ["--state-id-suffix", state_id_suffix] if state_id_suffix else []
+        return self.meltano("run", "--no-install", *suffix, *blocks)
+
+    def state(self, state_id: str) -> dict[str, t.Any]:
+        output = self.meltano("state", "get", state_id).stdout
+        return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def require_plugin(kind: str, name: str) -> None:
+    if not (ROOT / ".meltano" / kind / name / "venv").is_dir():
+        unavailable(f"Meltano plugin {name} is not installed: run `python3 scripts/test.py` once")
+
+
+# Comparisons shared by the tests ----------------------------------------------------------------
+
+
+def assert_tables_match_sandbox(warehouse: Warehouse, sb: Sandbox) -> None:
+    """Every stream's table holds each of the sandbox's rows exactly once, and nothing else."""
+    totals = sb.totals()
+    assert set(PRIMARY_KEYS) <= set(totals), f"the sandbox reports no totals for {set(PRIMARY_KEYS) - set(totals)}"
+    assert set(PRIMARY_KEYS) <= warehouse.tables(), f"tables missing: {set(PRIMARY_KEYS) - warehouse.tables()}"
+    problems = []
+    for stream, key in PRIMARY_KEYS.items():
+        loaded = Counter(warehouse.select(stream, *key))
+        expected = sandbox_keys(sb, stream)
+        assert len(expected) == totals[stream], f"{stream}: the sandbox's records disagree with its totals"
+        duplicated = sorted(k for k, n in loaded.items() if n > 1)
+        missing = expected - set(loaded)
+        extra = set(loaded) - expected
+        if sum(loaded.values()) != totals[stream] or duplicated or missing or extra:
+            problems.append(
+                f"{stream}: {sum(loaded.values())} rows for {totals[stream]} in the sandbox; "
+                f"{len(missing)} missing (e.g. {sorted(missing)[:3]}), {len(extra)} unexpected, "
+                f"{len(duplicated)} keys duplicated (e.g. {duplicated[:3]})"
+            )
+    assert not problems, f"{warehouse.name} differs from the sandbox:\n" + "\n".join(problems)
+
+
+def assert_values_round_trip(warehouse: Warehouse, sb: Sandbox) -> None:
+    """Spot values of each awkward kind read back as the sandbox served them."""
+    orders = {order["id"]: order for order in sb.records("orders")}
+
+    # Nested order lines: every one as a row of order_lines, and inside its order's JSON column.
+    columns = ("order_id", "position", "sku", "name", "quantity", "unit_price", "order_created")
+    loaded_lines = {k: tuple(map(plain, v)) for k, v in warehouse.by_key("order_lines", *columns).items()}
+    expected_lines = {
+        line["id"]: (
+            *(warehouse.stored(line[c]) for c in columns[:-1]),
+            plain(dt.datetime.fromisoformat(line["order_created"])),
+        )
+        for line in sandbox_rows(sb, "order_lines")
+    }
+    assert_same(loaded_lines, expected_lines, "order_lines")
+    order = next(o for o in orders.values() if len(o["order_lines"]) >= 2)
+    (nested,) = warehouse.rows(f"select order_lines from {warehouse.table('orders')} where id = %s", [order["id"]])  # noqa: S608
+    assert as_json(nested[0]) == order["order_lines"]
+
+    loaded = warehouse.by_key("orders", "delivery_date", "created", "gross_total", "company_name")
+
+    # A date: every delivery date, null ones included.
+    assert any(o["delivery_date"] for o in orders.values())
+    assert_same(
+        {k: as_date_text(v[0]) for k, v in loaded.items()},
+        {k: warehouse.stored(o["delivery_date"]) for k, o in orders.items()},
+        "orders.delivery_date",
+    )
+
+    # A timestamp, stored as one (UTC).
+    assert "timestamp" in warehouse.column_type("orders", "created")
+    assert_same(
+        {k: plain(v[1]) for k, v in loaded.items()},
+        {k: plain(dt.datetime.fromisoformat(o["created"])) for k, o in orders.items()},
+        "orders.created",
+    )
+
+    # Money, stored as a number: to the penny, whether the API sent 30, 30.0 or 30.95.
+    money_type = warehouse.column_type("orders", "gross_total")
+    assert any(kind in money_type for kind in ("double", "numeric", "decimal", "real")), money_type
+    assert_same(
+        {k: plain(v[2]) for k, v in loaded.items()},
+        {k: plain(o["gross_total"]) for k, o in orders.items()},
+        "orders.gross_total",
+    )
+
+    # Text beyond ASCII (accents, CJK, emoji, quotes, backslashes) in every company name.
+    expected_names = {k: warehouse.stored(o["company_name"]) for k, o in orders.items()}
+    assert_same({k: v[3] for k, v in loaded.items()}, expected_names, "orders.company_name")
+    customers = {c["id"]: warehouse.stored(c["company_name"]) for c in sb.records("customers")}
+    assert any(name and not name.isascii() for name in customers.values()), "the sandbox has no non-ASCII names"
+    loaded_customers = {k: v[0] for k, v in warehouse.by_key("customers", "company_name").items()}
+    assert_same(loaded_customers, customers, "customers.company_name")
