@@ -43,7 +43,7 @@ session.headers["Authorization"] = "Bearer " + token
 params = {"limit": 200}
 out = sys.stdout
 while True:
-    body = session.get(api + "/orders", params=params).json()
+    body = json.loads(session.get(api + "/orders", params=params).content)
     for record in body["orders"]:
         out.write(json.dumps(record) + "\\n")
     if not body["has_more"] or not body["orders"]:

@@ -57,6 +57,7 @@ class OrderspaceStream(RESTStream[str]):
 
     schema = StreamSchema(SCHEMAS)
 
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)  # type: ignore[misc]
     #: The key of the list in the response body; defaults to the stream name.
     records_key: str | None = None
     #: Whether the endpoint pages with `limit` / `starting_after` / `has_more`.
@@ -71,6 +72,12 @@ class OrderspaceStream(RESTStream[str]):
     honours_lookback: bool = False
 
     _tap: TapOrderspace
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every Orderspace list lives at /<resource>, the stream's name.
+        if "path" not in cls.__dict__ and "name" in cls.__dict__:
+            cls.path = f"/{cls.__dict__['name']}"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)

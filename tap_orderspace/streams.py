@@ -7,8 +7,6 @@ from tap_orderspace.client import NestedRowsStream, OrderspaceStream
 
 class CustomersStream(OrderspaceStream):
     name = "customers"
-    path = "/customers"
-    primary_keys = ("id",)
     replication_key = "created_at"
     since_parameter = "created_since"
     honours_lookback = True
@@ -16,8 +14,6 @@ class CustomersStream(OrderspaceStream):
 
 class OrdersStream(OrderspaceStream):
     name = "orders"
-    path = "/orders"
-    primary_keys = ("id",)
     replication_key = "created"
     since_parameter = "created_since"
     honours_start_date = True
@@ -26,8 +22,6 @@ class OrdersStream(OrderspaceStream):
 
 class DispatchesStream(OrderspaceStream):
     name = "dispatches"
-    path = "/dispatches"
-    primary_keys = ("id",)
     replication_key = "created"
     since_parameter = "created_since"
     honours_start_date = True
@@ -38,8 +32,6 @@ class InvoicesStream(OrderspaceStream):
     """Invoices carry no creation time (`invoice_date` is set by a person): see state.py."""
 
     name = "invoices"
-    path = "/invoices"
-    primary_keys = ("id",)
     since_parameter = "created_since"
     honours_start_date = True
     honours_lookback = True
@@ -47,14 +39,11 @@ class InvoicesStream(OrderspaceStream):
 
 class ProductsStream(OrderspaceStream):
     name = "products"
-    path = "/products"
-    primary_keys = ("id",)
     since_parameter = "updated_since"
 
 
 class InventoryLevelsStream(OrderspaceStream):
     name = "inventory_levels"
-    path = "/inventory_levels"
     primary_keys = ("sku",)
     cursor_field = "sku"
     since_parameter = "updated_since"
@@ -62,42 +51,30 @@ class InventoryLevelsStream(OrderspaceStream):
 
 class CategoriesStream(OrderspaceStream):
     name = "categories"
-    path = "/categories"
-    primary_keys = ("id",)
 
 
 class CustomerGroupsStream(OrderspaceStream):
     name = "customer_groups"
-    path = "/customer_groups"
-    primary_keys = ("id",)
     paginated = False
 
 
 class PriceListsStream(OrderspaceStream):
     name = "price_lists"
-    path = "/price_lists"
-    primary_keys = ("id",)
     paginated = False
 
 
 class PaymentTermsStream(OrderspaceStream):
     name = "payment_terms"
-    path = "/payment_terms"
-    primary_keys = ("id",)
     paginated = False
 
 
 class TaxRatesStream(OrderspaceStream):
     name = "tax_rates"
-    path = "/tax_rates"
-    primary_keys = ("id",)
     paginated = False
 
 
 class PreorderWindowsStream(OrderspaceStream):
     name = "preorder_windows"
-    path = "/preorder_windows"
-    primary_keys = ("id",)
     paginated = False
 
 
@@ -107,7 +84,6 @@ class OrderLinesStream(NestedRowsStream):
     nested_array = "order_lines"
     parent_key = "order_id"
     parent_time_column = "order_created"
-    primary_keys = ("id",)
     replication_key = "order_created"
 
 
@@ -142,7 +118,6 @@ class ProductVariantsStream(NestedRowsStream):
     parent_stream_type = ProductsStream
     nested_array = "product_variants"
     parent_key = "product_id"
-    primary_keys = ("id",)
 
 
 STREAM_TYPES: list[type[OrderspaceStream]] = [

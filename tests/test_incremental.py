@@ -49,6 +49,13 @@ def test_second_run_emits_every_change_and_almost_nothing_old() -> None:
         assert set(changes["updated"]["inventory_levels"]) <= set(second.keys("inventory_levels", "sku"))
         assert len(second.records["products"]) < len(first.records["products"])
 
+        # Child tables follow their parents' windows: the lines of the orders read, no others.
+        read_orders = {r["id"]: r for r in second.records["orders"]}
+        line_parents = [row["order_id"] for row in second.records["order_lines"]]
+        assert set(line_parents) <= set(read_orders)
+        assert len(line_parents) == sum(len(r["order_lines"] or []) for r in read_orders.values())
+        assert len(second.records["order_lines"]) < len(first.records["order_lines"])
+
         requests = sb.stats()["requests"]
         assert requests["orders"] == math.ceil(230 / 200)
         for stream in ("customers", "dispatches", "invoices", "products", "inventory_levels"):
