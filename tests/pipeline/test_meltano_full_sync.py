@@ -1,4 +1,4 @@
-"""A first `meltano run` from the sandbox into DuckDB and into PostgreSQL loads every row exactly once."""
+"""A first `meltano run` from the sandbox into DuckDB, PostgreSQL and JSONL files loads every row exactly once."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from pathlib import Path
 from orderspace_sandbox import Sandbox
 
 from .support import (
+    PRIMARY_KEYS,
     DuckDBWarehouse,
     MeltanoProject,
     PostgresWarehouse,
     assert_tables_match_sandbox,
     assert_values_round_trip,
+    require_plugin,
+    sandbox_keys,
 )
 
 
@@ -36,6 +39,24 @@ def test_meltano_run_into_postgres(meltano_project: MeltanoProject, postgres_tar
         assert_values_round_trip(warehouse, sandbox)
     finally:
         warehouse.close()
+
+
+def test_meltano_run_into_jsonl_files(meltano_project: MeltanoProject, sandbox: Sandbox, tmp_path: Path) -> None:
+    """target-jsonl keeps every record as the tap sent it: one line per row, none twice."""
+    require_plugin("loaders", "target-jsonl")
+    destination = tmp_path / "jsonl"
+    meltano_project.env["TARGET_JSONL_DESTINATION_PATH"] = str(destination)
+    meltano_project.run("tap-orderspace", "target-jsonl")
+
+    # The loader names each file <stream>-<run timestamp>.jsonl; one run, one file per stream.
+    files = {path.name.rsplit("-", 1)[0]: path for path in destination.glob("*.jsonl")}
+    assert set(files) == set(PRIMARY_KEYS)
+    for stream, path in files.items():
+        with path.open(encoding="utf-8") as lines:
+            records = [json.loads(line) for line in lines]
+        keys = [tuple(record[key] for key in PRIMARY_KEYS[stream]) for record in records]
+        assert len(keys) == len(set(keys)) == sandbox.totals()[stream], stream
+        assert set(keys) == sandbox_keys(sandbox, stream), stream
 
 
 def test_the_daily_schedule_runs_the_duckdb_job(meltano_project: MeltanoProject) -> None:

@@ -1,0 +1,209 @@
+"""Virtualenvs, Meltano and the sandbox process, shared by demo.py and test.py.
+
+Standard library only: these scripts are what a fresh clone runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import venv
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+MELTANO_VENV = ROOT / ".venv-meltano"
+MELTANO_VERSION = "4.4.1"
+SANDBOX_START_TIMEOUT = 60.0
+# What the two virtualenvs are built from: any change to these files reinstalls.
+DEV_INPUTS = ("pyproject.toml", "sandbox/pyproject.toml")
+MELTANO_INPUTS = ("meltano.yml", "pyproject.toml")
+STAMP_NAME = ".orderspace-setup"
+
+
+class SetupError(Exception):
+    """A setup step failed; the message says which and how to retry."""
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(command: list[str | Path], **kwargs: Any) -> None:
+    """Run a command from the project root, echoing it, and stop on failure."""
+    printable = shlex.join(str(part) for part in command)
+    print(f"$ {printable}", flush=True)
+    result = subprocess.run([str(part) for part in command], cwd=ROOT, check=False, **kwargs)
+    if result.returncode != 0:
+        raise SetupError(f"`{printable}` exited with {result.returncode}")
+
+
+def bin_path(venv_dir: Path, name: str) -> Path:
+    scripts = "Scripts" if os.name == "nt" else "bin"
+    suffix = ".exe" if os.name == "nt" else ""
+    return venv_dir / scripts / f"{name}{suffix}"
+
+
+def _fingerprint(inputs: tuple[str, ...], extra: str) -> str:
+    digest = hashlib.sha256(extra.encode())
+    for name in inputs:
+        path = ROOT / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def _ensure_venv(venv_dir: Path, install: list[str], inputs: tuple[str, ...]) -> Path:
+    """Create the venv if needed and pip-install into it unless nothing it is built from changed."""
+    python = bin_path(venv_dir, "python")
+    stamp = venv_dir / STAMP_NAME
+    fingerprint = _fingerprint(inputs, " ".join(install))
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        say(f"{venv_dir.name} is up to date")
+        return python
+    if not python.exists():
+        say(f"creating {venv_dir.name}")
+        venv.EnvBuilder(with_pip=True, clear=venv_dir.exists()).create(venv_dir)
+    say(f"installing into {venv_dir.name}: {' '.join(install)}")
+    run([python, "-m", "pip", "install", "--quiet", *install])
+    stamp.write_text(fingerprint + "\n")
+    return python
+
+
+def ensure_dev_venv() -> Path:
+    """`.venv`: the tap with its dev tools, and the sandbox. Returns its python."""
+    return _ensure_venv(VENV, ["-e", ".[dev]", "-e", "./sandbox"], DEV_INPUTS)
+
+
+def ensure_meltano(loaders: list[str]) -> Path:
+    """`.venv-meltano` with Meltano, and the tap plus `loaders` installed as plugins. Returns meltano.
+
+    Meltano has a virtualenv of its own because it pins an older SQLAlchemy than the SDK needs.
+    """
+    _ensure_venv(MELTANO_VENV, [f"meltano=={MELTANO_VERSION}"], ())
+    meltano = bin_path(MELTANO_VENV, "meltano")
+    stamp = ROOT / ".meltano" / STAMP_NAME
+    fingerprint = _fingerprint(MELTANO_INPUTS, " ".join(sorted(loaders)))
+    plugin_dirs = [ROOT / ".meltano" / "extractors" / "tap-orderspace"] + [
+        ROOT / ".meltano" / "loaders" / loader for loader in loaders
+    ]
+    installed = all((directory / "venv").is_dir() for directory in plugin_dirs)
+    if installed and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        say("Meltano plugins are up to date")
+        return meltano
+    # Named plugins only: installing everything would build Snowflake's and BigQuery's
+    # loaders, which neither the demo nor the tests use. `--clean` on the tap makes a
+    # changed pyproject.toml (new dependencies) reach the plugin's own virtualenv.
+    say("installing Meltano plugins")
+    run([meltano, "install", "--clean", "--plugin-type", "extractor", "tap-orderspace"])
+    run([meltano, "install", "--plugin-type", "loader", *loaders])
+    stamp.write_text(fingerprint + "\n")
+    return meltano
+
+
+def meltano_env(sandbox: dict[str, Any], **settings: str) -> dict[str, str]:
+    """The environment that points Meltano's tap at a running sandbox, with `settings` added."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # A developer's own Orderspace credentials must not mix with the sandbox's.
+        if not key.startswith("TAP_ORDERSPACE_")
+    }
+    env.update(
+        {
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_ORDERSPACE_API_URL": sandbox["api_url"],
+            "TAP_ORDERSPACE_AUTH_URL": sandbox["auth_url"],
+            "TAP_ORDERSPACE_CLIENT_ID": sandbox["client_id"],
+            "TAP_ORDERSPACE_CLIENT_SECRET": sandbox["client_secret"],
+        }
+    )
+    env.update(settings)
+    return env
+
+
+class SandboxProcess:
+    """`orderspace-sandbox` as a child process, stopped on exit from the `with` block."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = args
+        self.process: subprocess.Popen[str] | None = None
+        self.info: dict[str, Any] = {}
+
+    def __enter__(self) -> SandboxProcess:
+        command = [str(bin_path(VENV, "orderspace-sandbox")), *self.args]
+        print(f"$ {shlex.join(command)} &", flush=True)
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        self.info = self._read_announcement(self.process)
+        # The sandbox prints nothing more on stdout; drain it so it can never block on a full pipe.
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()  # type: ignore[union-attr]
+        say(f"sandbox listening at {self.info['url']}")
+        return self
+
+    @staticmethod
+    def _read_announcement(process: subprocess.Popen[str]) -> dict[str, Any]:
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(SANDBOX_START_TIMEOUT)
+        line = lines[0].strip() if lines else ""
+        if not line:
+            process.kill()
+            raise SetupError(f"orderspace-sandbox printed no address within {SANDBOX_START_TIMEOUT:.0f} s")
+        try:
+            info = json.loads(line)
+        except json.JSONDecodeError:
+            process.kill()
+            raise SetupError(f"orderspace-sandbox printed {line!r}, not its JSON address line") from None
+        return dict(info)
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.info["url"].rstrip("/") + path, timeout=30) as response:  # noqa: S310
+            return json.load(response)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# Run by `.venv`'s python, which has duckdb; these scripts themselves use the standard library only.
+_COUNT_ROWS = """
+import duckdb, json, sys
+database, schema = sys.argv[1:3]
+con = duckdb.connect(database, read_only=True)
+# The file orderspace.duckdb is a catalog named like the schema, so names need all three parts.
+(catalog,) = con.execute("select current_database()").fetchone()
+query = "select table_name from information_schema.tables where table_catalog = ? and table_schema = ?"
+tables = [name for (name,) in con.execute(query, [catalog, schema]).fetchall()]
+counts = {t: con.execute(f'select count(*) from "{catalog}"."{schema}"."{t}"').fetchone()[0] for t in tables}
+print(json.dumps(counts))
+"""
+
+
+def duckdb_row_counts(python: Path, database: Path, schema: str) -> dict[str, int]:
+    """Row count of every table in `schema` of the DuckDB file `database`."""
+    result = subprocess.run(
+        [str(python), "-c", _COUNT_ROWS, str(database), schema], check=False, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SetupError(f"could not count the rows in {database}: {result.stderr.strip()[-500:]}")
+    return {str(name): int(count) for name, count in json.loads(result.stdout).items()}
+
+
+def elapsed(started: float) -> str:
+    return f"{time.monotonic() - started:.1f} s"
