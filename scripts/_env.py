@@ -186,7 +186,7 @@ _COUNT_ROWS = """
 import duckdb, json, sys
 database, schema = sys.argv[1:3]
 con = duckdb.connect(database, read_only=True)
-# The file orderspace.duckdb is a catalog named like the schema, so names need all three parts.
+# Three-part names stay right whatever the file (the catalog) is called.
 (catalog,) = con.execute("select current_database()").fetchone()
 query = "select table_name from information_schema.tables where table_catalog = ? and table_schema = ?"
 tables = [name for (name,) in con.execute(query, [catalog, schema]).fetchall()]

@@ -29,7 +29,7 @@ from _env import (
 # The demo keeps its warehouse and its Meltano state apart from the project's own: sandbox
 # bookmarks in `.meltano/meltano.db` would make a later run against a real site incremental.
 DEMO_DIR = ROOT / "output" / "demo"
-DATABASE = DEMO_DIR / "orderspace.duckdb"
+DATABASE = DEMO_DIR / "warehouse.duckdb"
 SYSTEM_DB = DEMO_DIR / "meltano.db"
 SCHEMA = "orderspace"
 SANDBOX_ARGS = ("--port", "0", "--seed", "7", "--orders", "2000", "--rate-limit", "0")

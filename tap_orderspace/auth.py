@@ -20,7 +20,7 @@ TOKEN_REQUEST_TRIES = 5
 
 
 class _TransientTokenFailure(Exception):
-    pass
+    """The token endpoint did not answer usefully; worth another try."""
 
 
 class ClientCredentialsToken:
@@ -51,7 +51,13 @@ class ClientCredentialsToken:
 
     def authorization_header(self) -> str:
         if self._access_token is None or self._clock() >= self._renew_at:
-            self._fetch()
+            try:
+                self._fetch()
+            except _TransientTokenFailure as exc:
+                raise OrderspaceAPIError(
+                    f"No access token from {self._auth_url} after {TOKEN_REQUEST_TRIES} attempts "
+                    f"(the last: {exc}): check auth_url and that the identity server is reachable"
+                ) from None
         return f"Bearer {self._access_token}"
 
     def invalidate(self) -> None:
@@ -79,10 +85,10 @@ class ClientCredentialsToken:
             )
         except requests.RequestException as exc:
             logger.warning("Token request to %s failed (%s); retrying", self._auth_url, type(exc).__name__)
-            raise _TransientTokenFailure from exc
+            raise _TransientTokenFailure(type(exc).__name__) from None
         if response.status_code >= 500:
             logger.warning("Token endpoint answered %s; retrying", response.status_code)
-            raise _TransientTokenFailure
+            raise _TransientTokenFailure(f"HTTP {response.status_code}")
         if response.status_code in (400, 401, 403):
             raise AuthenticationError(
                 f"Orderspace refused the client credentials at {self._auth_url} "

@@ -51,8 +51,8 @@ def _state_time(stream: str, key: str, value: Any) -> dt.datetime | None:
     except (TypeError, ValueError):
         raise StateError(
             f"The state of stream '{stream}' has {key}={value!r}, which is not an ISO 8601 "
-            "date-time: correct it, or clear the stream's state to re-extract it "
-            "(meltano state clear <state-id> --stream ...)"
+            "date-time: correct it (meltano state get / meltano state set), or re-extract "
+            "with meltano run --full-refresh"
         ) from None
 
 

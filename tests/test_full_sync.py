@@ -7,8 +7,8 @@ import math
 
 import jsonschema
 import pytest
-from conftest import catalog_selecting, run_tap, tap_config
 from orderspace_sandbox import Sandbox
+from tap_process import catalog_selecting, run_tap, tap_config
 
 PAGINATED = ["customers", "orders", "dispatches", "invoices", "products", "inventory_levels", "categories"]
 UNPAGINATED = ["customer_groups", "price_lists", "payment_terms", "tax_rates", "preorder_windows"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import time
 
-from conftest import catalog_selecting, run_tap, tap_config
 from orderspace_sandbox import Sandbox
+from tap_process import catalog_selecting, run_tap, tap_config
 
 CREATED = {"customers": "created_at", "orders": "created", "dispatches": "created"}
 

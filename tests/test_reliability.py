@@ -8,8 +8,8 @@ import threading
 import time
 
 import pytest
-from conftest import TapRun, catalog_selecting, run_tap, tap_config
 from orderspace_sandbox import Sandbox
+from tap_process import TapRun, catalog_selecting, run_tap, tap_config
 
 CAPTURED: list[TapRun] = []
 ISSUED_TOKENS: set[str] = set()
@@ -263,7 +263,8 @@ def test_debug_logging_leaks_nothing(tmp_path) -> None:  # type: ignore[no-untyp
         logging_config = tmp_path / "logging.yml"
         logging_config.write_text(
             "version: 1\nroot: {level: DEBUG, handlers: [stderr]}\n"
-            "handlers: {stderr: {class: logging.StreamHandler, stream: ext://sys.stderr}}\n"
+            "formatters: {plain: {format: '%(levelname)s %(name)s %(message)s'}}\n"
+            "handlers: {stderr: {class: logging.StreamHandler, formatter: plain, stream: ext://sys.stderr}}\n"
         )
         os.environ["SINGER_SDK_LOG_CONFIG"] = str(logging_config)
         try:

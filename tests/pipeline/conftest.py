@@ -78,7 +78,7 @@ def meltano_project(tmp_path: Path, sandbox: Sandbox) -> MeltanoProject:
 def duckdb_target(meltano_project: MeltanoProject) -> Path:
     """Point target-duckdb at a file of this test's own; returns the file."""
     require_plugin("loaders", "target-duckdb")
-    path = meltano_project.directory / "output" / "orderspace.duckdb"
+    path = meltano_project.directory / "output" / "warehouse.duckdb"
     # target-duckdb creates the file but not its folder.
     path.parent.mkdir(parents=True, exist_ok=True)
     meltano_project.env["TARGET_DUCKDB_FILEPATH"] = str(path)

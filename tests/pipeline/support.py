@@ -153,7 +153,7 @@ class DuckDBWarehouse(Warehouse):
 
     def __init__(self, path: Path) -> None:
         self.connection = duckdb.connect(str(path), read_only=True)
-        # The file orderspace.duckdb is a catalog named like the schema: "orderspace.x" would be ambiguous.
+        # Three-part names stay right whatever the file (the catalog) is called.
         (self.catalog,) = self.connection.execute("select current_database()").fetchone() or ("",)
 
     def table(self, name: str) -> str:
