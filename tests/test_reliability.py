@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -11,19 +10,13 @@ import pytest
 from orderspace_sandbox import Sandbox
 from tap_process import TapRun, catalog_selecting, run_tap, tap_config
 
-CAPTURED: list[TapRun] = []
-ISSUED_TOKENS: set[str] = set()
-SECRETS: set[str] = set()
 
-
-def tracked(run: TapRun) -> TapRun:
-    CAPTURED.append(run)
-    return run
-
-
-def remember_secrets(sb: Sandbox) -> None:
-    SECRETS.add(sb.client_secret)
-    ISSUED_TOKENS.update(sb.issued_tokens())
+def assert_nothing_secret_in(run: TapRun, sb: Sandbox, *also: str) -> None:
+    """Neither the client secret nor any token the sandbox issued appears in any output."""
+    needles = {sb.client_secret, *sb.issued_tokens(), *also}
+    output = run.stdout + run.stderr
+    for needle in needles:
+        assert needle not in output
 
 
 def single_line_error(run: TapRun) -> str:
@@ -49,7 +42,7 @@ def test_paced_sync_stays_under_the_limit_and_near_it() -> None:
     # 60 requests per 6 s is the 600-a-minute limit, scaled so the test is short.
     with Sandbox(seed=31, orders=8000, rate_limit=60, rate_window=6.0) as sb:
         config = tap_config(sb, max_requests_per_minute=600)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders", "customers", "products"], config)))
+        run = run_tap(config, catalog=catalog_selecting(["orders", "customers", "products"], config))
         assert run.returncode == 0, run.stderr[-3000:]
         stats = sb.stats()
         assert stats["throttled"] == 0
@@ -57,14 +50,14 @@ def test_paced_sync_stays_under_the_limit_and_near_it() -> None:
         assert len(times) >= 30
         achieved_per_minute = (len(times) - 1) / (times[-1] - times[0]) * 60
         assert achieved_per_minute >= 0.9 * 600, achieved_per_minute
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_a_429_with_retry_after_is_honoured_and_logged() -> None:
     with Sandbox(seed=32, orders=700, rate_limit=None, retry_after=3) as sb:
         config = tap_config(sb)
         sb.add_fault(resource="orders", nth=2, kind="status", status=429)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config)))
+        run = run_tap(config, catalog=catalog_selecting(["orders"], config))
         assert run.returncode == 0, run.stderr[-3000:]
         assert len(run.records["orders"]) == len(sb.records("orders"))
         log = [entry for entry in sb.stats()["log"] if entry["resource"] == "orders"]
@@ -72,7 +65,7 @@ def test_a_429_with_retry_after_is_honoured_and_logged() -> None:
         after = [entry["t"] for entry in log if entry["t"] > throttled_at]
         assert min(after) - throttled_at >= 3.0
         assert "throttled GET /orders (HTTP 429); sending nothing for 3 s (Retry-After)" in run.stderr
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_a_429_without_retry_after_waits_the_documented_minute() -> None:
@@ -80,7 +73,7 @@ def test_a_429_without_retry_after_waits_the_documented_minute() -> None:
     # refuses everything for 60 s after. The tap must wait it out, not fail.
     with Sandbox(seed=33, orders=1400, rate_limit=5, rate_window=60.0) as sb:
         config = tap_config(sb)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config), timeout=200))
+        run = run_tap(config, catalog=catalog_selecting(["orders"], config), timeout=200)
         assert run.returncode == 0, run.stderr[-3000:]
         assert len(run.records["orders"]) == len(sb.records("orders"))
         stats = sb.stats()
@@ -89,17 +82,17 @@ def test_a_429_without_retry_after_waits_the_documented_minute() -> None:
         throttled_at = next(entry["t"] for entry in log if entry["status"] == 429)
         assert min(entry["t"] for entry in log if entry["t"] > throttled_at) - throttled_at >= 60.0
         assert "sending nothing for 60 s (the documented minimum)" in run.stderr
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_tokens_expiring_every_two_seconds_during_a_long_sync() -> None:
     with Sandbox(seed=34, orders=6000, rate_limit=None, token_ttl=2.0) as sb:
         config = tap_config(sb, max_requests_per_minute=240)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders", "order_lines"], config)))
+        run = run_tap(config, catalog=catalog_selecting(["orders", "order_lines"], config))
         assert run.returncode == 0, run.stderr[-3000:]
         assert len(run.records["orders"]) == len(sb.records("orders"))
         assert sb.stats()["tokens_issued"] >= 3
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_a_token_revoked_mid_sync_is_renewed_once() -> None:
@@ -107,21 +100,21 @@ def test_a_token_revoked_mid_sync_is_renewed_once() -> None:
         config = tap_config(sb, max_requests_per_minute=300)
         revoke = threading.Thread(target=expire_tokens_after_requests, args=(sb, "orders", 3))
         revoke.start()
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config)))
+        run = run_tap(config, catalog=catalog_selecting(["orders"], config))
         revoke.join()
         assert run.returncode == 0, run.stderr[-3000:]
         assert len(run.records["orders"]) == len(sb.records("orders"))
         assert any(entry["status"] == 401 for entry in sb.stats()["log"])
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_a_second_401_in_a_row_is_an_authentication_error() -> None:
     with Sandbox(seed=36, orders=300, rate_limit=None) as sb:
         sb.add_fault(resource="orders", nth=1, kind="status", status=401, times=2)
         config = tap_config(sb)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config)))
+        run = run_tap(config, catalog=catalog_selecting(["orders"], config))
         assert "rejected a newly issued access token on GET /orders" in single_line_error(run)
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 @pytest.mark.parametrize(
@@ -140,33 +133,33 @@ def test_transient_faults_cost_a_retry_not_a_record(fault: dict) -> None:
     with Sandbox(seed=37, orders=900, rate_limit=None) as sb:
         sb.add_fault(resource="orders", nth=3, **fault)
         config = tap_config(sb, request_timeout=1)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders", "order_lines"], config)))
+        run = run_tap(config, catalog=catalog_selecting(["orders", "order_lines"], config))
         assert run.returncode == 0, run.stderr[-3000:]
         assert sorted(run.keys("orders")) == sorted(r["id"] for r in sb.records("orders"))
         assert len(run.records["order_lines"]) == sb.totals()["order_lines"]
         assert "retry 1 of 5" in run.stderr
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_a_seeded_random_fault_rate_loses_nothing() -> None:
     with Sandbox(seed=38, orders=1500, rate_limit=None, fault_rate=0.15) as sb:
         config = tap_config(sb, request_timeout=2)
-        run = tracked(run_tap(config))
+        run = run_tap(config)
         assert run.returncode == 0, run.stderr[-3000:]
         for stream in ("orders", "customers", "dispatches", "invoices", "products"):
             assert len(run.records[stream]) == len(sb.records(stream)), stream
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_persistent_server_errors_fail_naming_the_endpoint() -> None:
     with Sandbox(seed=39, orders=300, rate_limit=None) as sb:
         sb.add_fault(resource="orders", nth=1, kind="status", status=503, times=50)
         config = tap_config(sb)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config), timeout=120))
+        run = run_tap(config, catalog=catalog_selecting(["orders"], config), timeout=120)
         line = single_line_error(run)
         assert "GET /orders failed 6 times in a row; the last error: HTTP 503" in line
         assert sb.stats()["requests"]["orders"] == 6
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 @pytest.mark.parametrize("status", [400, 404, 422])
@@ -174,17 +167,17 @@ def test_client_errors_fail_at_once_with_the_api_message(status: int) -> None:
     with Sandbox(seed=40, orders=300, rate_limit=None) as sb:
         sb.add_fault(resource="orders", nth=1, kind="status", status=status)
         config = tap_config(sb)
-        run = tracked(run_tap(config, catalog=catalog_selecting(["orders"], config)))
+        run = run_tap(config, catalog=catalog_selecting(["orders"], config))
         line = single_line_error(run)
         assert f"Orderspace answered HTTP {status} to GET /orders:" in line
         assert sb.stats()["requests"]["orders"] == 1
-        remember_secrets(sb)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_bad_credentials_are_one_line() -> None:
     with Sandbox(seed=41, orders=50, rate_limit=None) as sb:
-        run = tracked(run_tap(tap_config(sb, client_secret="wrong-" + sb.client_secret)))
-        SECRETS.add("wrong-" + sb.client_secret)
+        run = run_tap(tap_config(sb, client_secret="wrong-" + sb.client_secret))
+        assert_nothing_secret_in(run, sb, "wrong-" + sb.client_secret)
         line = single_line_error(run)
         assert "refused the client credentials" in line
         assert "invalid_client" in line
@@ -205,17 +198,18 @@ def test_bad_credentials_are_one_line() -> None:
 def test_a_bad_setting_is_one_line_before_any_request(change: dict, expected: str) -> None:
     with Sandbox(seed=42, orders=50, rate_limit=None) as sb:
         config = {k: v for k, v in {**tap_config(sb), **change}.items() if v is not None}
-        line = single_line_error(tracked(run_tap(config)))
+        run = run_tap(config)
+        line = single_line_error(run)
         assert expected in line
         assert sb.stats()["requests_total"] == 0
         assert sb.stats()["tokens_issued"] == 0
-        SECRETS.add(sb.client_secret)
+        assert_nothing_secret_in(run, sb)
 
 
 def test_a_secret_in_a_bad_setting_is_not_echoed() -> None:
     with Sandbox(seed=43, orders=50, rate_limit=None) as sb:
         secret_as_number = {**tap_config(sb), "client_secret": ["s3cr3t-value-in-a-list"]}
-        run = tracked(run_tap(secret_as_number))
+        run = run_tap(secret_as_number)
         single_line_error(run)
         assert "s3cr3t-value-in-a-list" not in run.stderr + run.stdout
 
@@ -232,34 +226,25 @@ def test_an_unreadable_state_or_catalog_file_is_one_line(tmp_path, option: str, 
     with Sandbox(seed=44, orders=50, rate_limit=None) as sb:
         path = tmp_path / "input.json"
         path.write_text(content)
-        line = single_line_error(tracked(run_tap(tap_config(sb), option, str(path))))
+        run = run_tap(tap_config(sb), option, str(path))
+        line = single_line_error(run)
         assert expected in line
+        assert_nothing_secret_in(run, sb)
         assert sb.stats()["requests_total"] == 0
 
 
 def test_a_malformed_bookmark_is_one_line() -> None:
     with Sandbox(seed=45, orders=50, rate_limit=None) as sb:
         state = {"bookmarks": {"orders": {"replication_key": "created", "replication_key_value": "soon"}}}
-        line = single_line_error(tracked(run_tap(tap_config(sb), state=state)))
+        run = run_tap(tap_config(sb), state=state)
+        assert_nothing_secret_in(run, sb)
+        line = single_line_error(run)
         assert "stream 'orders'" in line
         assert "'soon'" in line
 
 
-def test_no_secret_or_token_in_any_output() -> None:
-    """Runs last in this module: scans everything the tests above captured."""
-    assert len(CAPTURED) >= 20
-    assert ISSUED_TOKENS, "the sandbox issued no token to look for"
-    needles = {s for s in SECRETS | ISSUED_TOKENS if s}
-    for run in CAPTURED:
-        text = run.stdout + run.stderr
-        for needle in needles:
-            assert needle not in text
-        for message in run.messages:
-            assert not any(needle in json.dumps(message) for needle in needles)
-
-
 def test_debug_logging_leaks_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with Sandbox(seed=46, orders=300, rate_limit=None, token_ttl=1.0) as sb:
+    with Sandbox(seed=46, orders=1400, rate_limit=None, token_ttl=1.0) as sb:
         logging_config = tmp_path / "logging.yml"
         logging_config.write_text(
             "version: 1\nroot: {level: DEBUG, handlers: [stderr]}\n"
@@ -276,7 +261,5 @@ def test_debug_logging_leaks_nothing(tmp_path) -> None:  # type: ignore[no-untyp
         assert run.returncode == 0, run.stderr[-3000:]
         assert time.monotonic() - started > 1.0
         assert "DEBUG" in run.stderr
-        tokens = sb.issued_tokens()
-        assert len(tokens) >= 2
-        for needle in [sb.client_secret, *tokens]:
-            assert needle not in run.stdout + run.stderr
+        assert len(sb.issued_tokens()) >= 2
+        assert_nothing_secret_in(run, sb)
