@@ -1,0 +1,159 @@
+"""`mutate`: records created and changed at the real clock's time, keeping referential integrity."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from orderspace_sandbox import Sandbox
+
+
+def by_id(sandbox: Sandbox, resource: str) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in sandbox.records(resource)}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_new_records_are_listed_first_at_the_current_time(sandbox: Sandbox) -> None:
+    before = now_iso()
+    made = sandbox.mutate(new_customers=3, new_orders=10, new_dispatches=4, new_invoices=4)["created"]
+    after = now_iso()
+    assert [len(made[k]) for k in ("customers", "orders", "dispatches", "invoices")] == [3, 10, 4, 4]
+    for resource, field in (("customers", "created_at"), ("orders", "created"), ("dispatches", "created")):
+        records = sandbox.records(resource)
+        newest = records[: len(made[resource])]
+        assert {r["id"] for r in newest} == set(made[resource])
+        assert all(before <= r[field] <= after for r in newest)
+    totals = sandbox.totals()
+    assert totals["orders"] == 460
+    assert totals["customers"] == len(sandbox.records("customers"))
+
+
+def test_new_records_keep_referential_integrity(sandbox: Sandbox) -> None:
+    made = sandbox.mutate(new_customers=2, new_products=2, new_orders=8, new_dispatches=6, new_invoices=6)["created"]
+    customers = by_id(sandbox, "customers")
+    orders = by_id(sandbox, "orders")
+    skus = {level["sku"] for level in sandbox.records("inventory_levels")}
+    for order_id in made["orders"]:
+        order = orders[order_id]
+        assert order["customer_id"] in customers
+        # New, or already dispatched or invoiced by the same call.
+        assert order["status"] in ("new", "standing_order", "invoiced", "part_fulfilled", "fulfilled")
+        assert all(line["sku"] in skus for line in order["order_lines"] if line["sku"])
+    for dispatch in (d for d in sandbox.records("dispatches") if d["id"] in made["dispatches"]):
+        order = orders[dispatch["order_id"]]
+        lines = {line["id"]: line for line in order["order_lines"]}
+        assert dispatch["order_number"] == order["number"]
+        for item in dispatch["dispatch_lines"]:
+            assert lines[item["order_line_id"]]["sku"] == item["sku"]
+            assert lines[item["order_line_id"]]["dispatched"] >= item["quantity"]
+        assert order["status"] in ("fulfilled", "part_fulfilled")
+    for invoice in (i for i in sandbox.records("invoices") if i["id"] in made["invoices"]):
+        order = orders[invoice["orders"][0]["id"]]
+        assert invoice["customer_id"] == order["customer_id"]
+        lines = {line["id"]: line for line in order["order_lines"]}
+        for item in invoice["invoice_lines"]:
+            if item["order_line_id"] is not None:
+                assert lines[item["order_line_id"]]["invoiced"] == item["quantity"]
+    categories = {c["id"]: c for c in sandbox.records("categories")}
+    for product in (p for p in sandbox.records("products") if p["id"] in made["products"]):
+        for category in product["categories"]:
+            assert product["id"] in [p["product_id"] for p in categories[category["id"]]["products"]]
+    assert set(made["inventory_levels"]) <= skus
+
+
+def test_same_second_gives_every_new_record_one_created_second(sandbox: Sandbox) -> None:
+    made = sandbox.mutate(new_customers=3, new_orders=5, new_dispatches=3, same_second=True)["created"]
+    seconds = {o["created"] for o in sandbox.records("orders") if o["id"] in made["orders"]}
+    seconds |= {d["created"] for d in sandbox.records("dispatches") if d["id"] in made["dispatches"]}
+    seconds |= {c["created_at"] for c in sandbox.records("customers") if c["id"] in made["customers"]}
+    assert len(seconds) == 1
+
+
+def test_update_orders_changes_status_but_not_created(sandbox: Sandbox) -> None:
+    before = by_id(sandbox, "orders")
+    changed = sandbox.mutate(update_orders=5)["updated"]["orders"]
+    after = by_id(sandbox, "orders")
+    assert len(changed) == 5
+    for order_id in changed:
+        assert after[order_id]["status"] != before[order_id]["status"]
+        assert after[order_id]["created"] == before[order_id]["created"]
+    assert [o["id"] for o in sandbox.records("orders")] == list(before)
+
+
+def test_update_invoices_records_a_payment_and_marks_the_invoice_paid(sandbox: Sandbox) -> None:
+    before = by_id(sandbox, "invoices")
+    result = sandbox.mutate(update_invoices=3)["updated"]
+    after = by_id(sandbox, "invoices")
+    orders = by_id(sandbox, "orders")
+    assert len(result["invoices"]) == 3
+    for invoice_id in result["invoices"]:
+        assert before[invoice_id]["paid"] is False
+        assert after[invoice_id]["paid"] is True
+        assert len(after[invoice_id]["payments"]) == len(before[invoice_id]["payments"]) + 1
+        paid = round(sum(p["amount"] for p in after[invoice_id]["payments"]), 2)
+        assert paid == after[invoice_id]["gross_total"]
+        for line in orders[after[invoice_id]["orders"][0]["id"]]["order_lines"]:
+            assert line["paid"] == line["invoiced"]
+
+
+def test_update_products_and_stock_change_a_visible_value(sandbox: Sandbox) -> None:
+    products = by_id(sandbox, "products")
+    levels = {level["sku"]: level for level in sandbox.records("inventory_levels")}
+    changed = sandbox.mutate(update_products=3, update_stock=4)["updated"]
+    now_products = by_id(sandbox, "products")
+    now_levels = {level["sku"]: level for level in sandbox.records("inventory_levels")}
+    assert len(changed["products"]) == 3
+    assert len(changed["inventory_levels"]) == 4
+    for product_id in changed["products"]:
+        assert now_products[product_id] != products[product_id]
+    for sku in changed["inventory_levels"]:
+        assert now_levels[sku] != levels[sku]
+        assert now_levels[sku]["on_hand"] - levels[sku]["on_hand"] == (
+            now_levels[sku]["available"] - levels[sku]["available"]
+        )
+
+
+def test_mutate_over_http(client: Any) -> None:
+    response = client.sandbox_post("mutate", {"new_orders": 2, "update_stock": 1})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["created"]["orders"]) == 2
+    assert len(body["updated"]["inventory_levels"]) == 1
+    assert [o["id"] for o in client.page("orders", limit=2)["orders"]] == list(reversed(body["created"]["orders"]))
+
+
+@pytest.mark.parametrize("body", [{"new_orders": -1}, {"delete_everything": 1}, {"new_orders": "many"}])
+def test_an_invalid_mutation_is_400(client: Any, body: dict[str, Any]) -> None:
+    assert client.sandbox_post("mutate", body).status_code == 400
+
+
+def test_mutations_use_the_real_clock_not_the_seeded_one(sandbox: Sandbox) -> None:
+    started = time.time()
+    order_id = sandbox.mutate(new_orders=1)["created"]["orders"][0]
+    created = by_id(sandbox, "orders")[order_id]["created"]
+    assert abs(datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp() - started) < 5
+
+
+def test_at_puts_new_records_in_a_chosen_second_in_list_order(sandbox: Sandbox) -> None:
+    second = sandbox.records("orders")[100]["created"]
+    made = sandbox.mutate(new_orders=2, new_invoices=1, at=second)["created"]["orders"]
+    listed = [o["id"] for o in sandbox.records("orders")]
+    same_second = [o["id"] for o in sandbox.records("orders") if o["created"] == second]
+    assert same_second[:2] == list(reversed(made))
+    assert listed.index(made[0]) > 50
+    epoch = datetime.fromisoformat(second.replace("Z", "+00:00")).timestamp() + 0.5
+    customer_id = sandbox.mutate(new_customers=1, at=epoch)["created"]["customers"][0]
+    assert next(c["created_at"] for c in sandbox.records("customers") if c["id"] == customer_id) == second
+
+
+def test_at_over_http_and_a_bad_at_is_400(client: Any) -> None:
+    made = client.sandbox_post("mutate", {"new_orders": 1, "at": "2025-06-01T12:00:00Z"}).json()["created"]["orders"]
+    window = {"created_since": "2025-06-01T12:00:00Z", "created_before": "2025-06-01T12:00:01Z"}
+    assert made[0] in [o["id"] for o in client.walk("orders", **window)]
+    assert client.sandbox_post("mutate", {"new_orders": 1, "at": "noon"}).status_code == 400
