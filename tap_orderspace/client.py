@@ -102,14 +102,7 @@ class OrderspaceStream(RESTStream[str]):
 
     def apply_catalog(self, catalog: t.Any) -> None:
         super().apply_catalog(catalog)
-        entry = catalog.get_stream(self.name)
-        root = entry.metadata.get(()) if entry else None
-        # Meltano's `metadata:` extra writes `replication-method`; honour it like the
-        # SDK honours `forced-replication-method`.
-        method = getattr(root, "replication_method", None) or (
-            root.to_dict().get("replication-method") if root is not None else None
-        )
-        if method:
+        if method := self._tap.requested_replication_methods.get(self.name):
             self.forced_replication_method = method
 
     @property

@@ -8,6 +8,7 @@ import json
 import sys
 import typing as t
 from functools import cached_property
+from pathlib import Path, PurePath
 
 import requests
 from singer_sdk import Tap
@@ -114,8 +115,11 @@ class TapOrderspace(Tap):
         ),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: t.Any, catalog: t.Any = None, **kwargs: t.Any) -> None:
+        # The Singer metadata `replication-method` (what Meltano's `metadata:` extra writes)
+        # is dropped when the SDK parses a catalog, so it is read from the raw catalog here.
+        self.requested_replication_methods = _requested_replication_methods(catalog)
+        super().__init__(*args, catalog=catalog, **kwargs)
         self.requests_sent = 0
         self.throttled_responses = 0
         self.page_extracted_at = dt.datetime.now(dt.UTC)
@@ -187,6 +191,20 @@ class TapOrderspace(Tap):
             state=_checked_json_file(state, "state", 'a Singer state: {"bookmarks": {...}}'),
             catalog=_checked_json_file(catalog, "catalog", "a Singer catalog from --discover"),
         )
+
+
+def _requested_replication_methods(catalog: t.Any) -> dict[str, str]:
+    if isinstance(catalog, str | PurePath):
+        catalog = json.loads(Path(catalog).read_text(encoding="utf-8"))
+    if not isinstance(catalog, dict):
+        return {}
+    methods = {}
+    for entry in catalog.get("streams", []):
+        for metadata in entry.get("metadata", []):
+            method = metadata.get("metadata", {}).get("replication-method")
+            if metadata.get("breadcrumb") == [] and method:
+                methods[entry.get("tap_stream_id")] = method
+    return methods
 
 
 def _checked_json_file(handle: t.IO[str] | None, what: str, expected: str) -> t.IO[str] | None:

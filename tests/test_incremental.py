@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import pytest
 from orderspace_sandbox import Sandbox
 from tap_process import catalog_selecting, run_tap, tap_config
 
@@ -99,13 +100,20 @@ def test_start_date_bounds_history_but_not_reference_data() -> None:
         assert len(run.records["products"]) == len(sb.records("products"))
 
 
-def test_catalog_can_switch_an_incremental_stream_to_full_table() -> None:
+@pytest.mark.parametrize("where", ["entry", "metadata"])
+def test_catalog_can_switch_an_incremental_stream_to_full_table(where: str) -> None:
+    """Either the catalog entry's `replication_method` or the `replication-method` metadata
+    that Meltano's `metadata:` extra writes."""
     with Sandbox(seed=25, orders=250, rate_limit=None) as sb:
         config, first = first_sync(sb)
         catalog = catalog_selecting(["orders"], config)
         for entry in catalog["streams"]:
             if entry["tap_stream_id"] == "orders":
-                entry["replication_method"] = "FULL_TABLE"
+                if where == "entry":
+                    entry["replication_method"] = "FULL_TABLE"
+                else:
+                    root = next(m for m in entry["metadata"] if m["breadcrumb"] == [])
+                    root["metadata"]["replication-method"] = "FULL_TABLE"
         second = run_tap(config, state=first.final_state, catalog=catalog)
         assert sorted(second.keys("orders")) == sorted(r["id"] for r in sb.records("orders"))
 
