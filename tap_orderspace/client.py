@@ -143,7 +143,7 @@ class OrderspaceStream(RESTStream[str]):
                 msg = f"GET {self.path} answered without a '{self.records_key or self.name}' list"
                 raise OrderspaceAPIError(msg)
             for record in records:
-                if record_time_field is not None:
+                if record_time_field is not None and record.get(record_time_field) is not None:
                     created = st.parse_utc(record[record_time_field])
                     if window.since is not None and created < window.since:
                         continue

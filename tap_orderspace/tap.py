@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import signal
 import sys
 import typing as t
 from functools import cached_property
@@ -156,6 +157,12 @@ class TapOrderspace(Tap):
         value = self.config.get("start_date")
         return None if not value else parse_utc(value)
 
+    def _handle_termination(self, signum: int, frame: t.Any) -> None:
+        # The SDK writes a STATE from inside the signal handler, which can land in the
+        # middle of a record being written. Every STATE this tap emits is already
+        # flushed with the records it covers, so stopping is all that is left to do.
+        raise TerminationRequested(signum)
+
     # Configuration errors, without echoing any value ---------------------------------
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -251,6 +258,14 @@ def _describe_setting_error(error: t.Any) -> str:
     return f"setting '{setting}' is invalid ({rule})"
 
 
+class TerminationRequested(BaseException):
+    """SIGTERM or SIGINT: unwinds past the SDK's error handling, like KeyboardInterrupt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def main() -> None:
     """Console entry point: user-fixable errors end with one line and exit code 1."""
     try:
@@ -258,3 +273,9 @@ def main() -> None:
     except UserFacingError as exc:
         sys.stderr.write(f"tap-orderspace: error: {exc}\n")
         sys.exit(1)
+    except TerminationRequested as stop:
+        name = signal.Signals(stop.signum).name
+        sys.stderr.write(
+            f"tap-orderspace: stopped by {name}; the last STATE emitted resumes the sync where it stopped\n"
+        )
+        sys.exit(128 + stop.signum)

@@ -88,11 +88,12 @@ def run_tap(
     catalog: dict | None = None,
     timeout: float = 300,
     stop_after_lines: t.Callable[[list[str]], bool] | None = None,
+    stop_signal: signal.Signals = signal.SIGKILL,
 ) -> TapRun:
     """Run `tap-orderspace` as users do: a process, config/state/catalog files, stdout.
 
-    `stop_after_lines` sends SIGKILL once it returns true for the lines read so far:
-    the crash of a long sync, at a moment the test chooses.
+    `stop_after_lines` sends `stop_signal` once it returns true for the lines read so far:
+    the crash (SIGKILL) or the shutdown (SIGTERM) of a long sync, at a moment the test chooses.
     """
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -118,8 +119,8 @@ def run_tap(
         for line in process.stdout:
             lines.append(line)
             if stop_after_lines is not None and stop_after_lines(lines):
-                process.send_signal(signal.SIGKILL)
-                break
+                process.send_signal(stop_signal)
+                stop_after_lines = None  # keep reading what it prints while it stops
             if time.monotonic() > deadline:
                 process.kill()
                 raise AssertionError(f"tap ran longer than {timeout} s")

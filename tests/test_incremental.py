@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import time
 
 import pytest
@@ -133,13 +134,17 @@ def _killed_after_pages(stream: str, pages: int):  # type: ignore[no-untyped-def
     return should_stop
 
 
-def test_a_killed_first_sync_resumes_with_at_most_one_page_repeated() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_stopped_first_sync_resumes_with_at_most_one_page_repeated(stop: signal.Signals) -> None:
     with Sandbox(seed=26, orders=1900, rate_limit=None) as sb:
-        config = tap_config(sb, start_date="2000-01-01T00:00:00Z")
+        config = tap_config(sb, start_date="2000-01-01T00:00:00Z", max_requests_per_minute=1200)
         catalog = catalog_selecting(["customers", "orders"], config)
-        # customers sorts before orders: it completes, then orders dies mid-stream.
-        first = run_tap(config, catalog=catalog, stop_after_lines=_killed_after_pages("orders", 5))
-        assert first.returncode != 0
+        # customers sorts before orders: it completes, then orders stops mid-stream.
+        first = run_tap(config, catalog=catalog, stop_after_lines=_killed_after_pages("orders", 5), stop_signal=stop)
+        assert first.returncode == (-signal.SIGKILL if stop == signal.SIGKILL else 128 + signal.SIGTERM)
+        if stop == signal.SIGTERM:
+            assert "stopped by SIGTERM" in first.stderr
+            assert "Traceback" not in first.stderr
         last_state = first.final_state
         assert "in_progress" in last_state["bookmarks"]["orders"]
         assert "in_progress" not in last_state["bookmarks"]["customers"]
