@@ -31,6 +31,7 @@ REQUEST_TRIES = 6  # the first attempt and five retries, about 30 s of backoff i
 MAX_BACKOFF_SECONDS = 30
 DEFAULT_THROTTLE_WAIT_SECONDS = 60.0
 MAX_CONSECUTIVE_THROTTLES = 10
+CURSOR_REFUSED = frozenset({400, 404, 422})
 # Orderspace's `*_since` filters take whole seconds; asking from one second earlier
 # makes the window safe whether the API treats the bound as inclusive or exclusive.
 # Records older than the window are then dropped here, so none is emitted twice.
@@ -137,7 +138,22 @@ class OrderspaceStream(RESTStream[str]):
         record_time_field = self.replication_key if rules.incremental else None
         batch_mode = self.get_batch_config(self.config) is not None
         while True:
-            page = self._fetch_page(self._page_params(window))
+            try:
+                page = self._fetch_page(self._page_params(window))
+            except OrderspaceAPIError as refused:
+                if not (window.resumed and window.starting_after and refused.status in CURSOR_REFUSED):
+                    raise
+                # The record the saved cursor names is gone: read the interrupted window
+                # again from its start rather than fail or skip what lies past it.
+                self.logger.warning(
+                    "Orderspace refused the saved cursor %s of '%s' (%s); reading the window again from its start",
+                    window.starting_after,
+                    self.name,
+                    refused,
+                )
+                window.starting_after = None
+                window.resumed = False
+                continue
             records = page.get(self.records_key or self.name)
             if not isinstance(records, list):
                 msg = f"GET {self.path} answered without a '{self.records_key or self.name}' list"
@@ -201,7 +217,7 @@ class OrderspaceStream(RESTStream[str]):
 
     @cached_property
     def _schema_fields(self) -> frozenset[str]:
-        return frozenset(self.schema["properties"])
+        return frozenset(self.effective_schema["properties"])
 
     @cached_property
     def _some_property_deselected(self) -> bool:
@@ -294,7 +310,6 @@ class OrderspaceStream(RESTStream[str]):
                 raise TransientRequestError(f"connection failed: {_exception_summary(exc)}") from None
             except requests.RequestException as exc:
                 raise TransientRequestError(_exception_summary(exc)) from None
-            tap.requests_sent += 1
 
             status = response.status_code
             if status == 429:
@@ -313,7 +328,6 @@ class OrderspaceStream(RESTStream[str]):
                     "Retry-After" if "Retry-After" in response.headers else "the documented minimum",
                 )
                 tap.pacer.hold(wait)
-                tap.throttled_responses += 1
                 continue
             if status == 401:
                 if renewed_after_401:
@@ -330,7 +344,7 @@ class OrderspaceStream(RESTStream[str]):
                 raise TransientRequestError(f"HTTP {status}")
             if status >= 400:
                 msg = f"Orderspace answered HTTP {status} to GET {self.path}: {_api_message(response)}"
-                raise OrderspaceAPIError(msg)
+                raise OrderspaceAPIError(msg, status)
             tap.page_extracted_at = dt.datetime.now(dt.UTC)
             try:
                 body = msgspec.json.decode(response.content)

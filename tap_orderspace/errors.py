@@ -25,3 +25,7 @@ class InputFileError(UserFacingError):
 
 class OrderspaceAPIError(UserFacingError):
     """The API refused a request, or kept failing after every retry."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

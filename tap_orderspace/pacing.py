@@ -34,7 +34,6 @@ class RequestPacer:
         self._sleep = sleep
         self._next_send_at = 0.0
         self._hold_until = 0.0
-        self.total_wait_seconds = 0.0
 
     def wait_for_turn(self) -> None:
         """Block until a request may be sent, then claim that slot."""
@@ -42,7 +41,6 @@ class RequestPacer:
         ready_at = max(self._next_send_at, self._hold_until)
         if ready_at > now:
             self._sleep(ready_at - now)
-            self.total_wait_seconds += ready_at - now
             now = ready_at
         self._next_send_at = now + self.interval
 

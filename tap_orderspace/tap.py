@@ -121,8 +121,6 @@ class TapOrderspace(Tap):
         # is dropped when the SDK parses a catalog, so it is read from the raw catalog here.
         self.requested_replication_methods = _requested_replication_methods(catalog)
         super().__init__(*args, catalog=catalog, **kwargs)
-        self.requests_sent = 0
-        self.throttled_responses = 0
         self.page_extracted_at = dt.datetime.now(dt.UTC)
 
     def discover_streams(self) -> list[Stream]:
@@ -176,7 +174,7 @@ class TapOrderspace(Tap):
             except ValueError:
                 problems.append("setting 'start_date' is not an ISO 8601 date-time, e.g. 2024-01-01T00:00:00Z")
         if problems and raise_errors:
-            raise ConfigError("; ".join(problems) + ": fix the tap's settings (meltano config tap-orderspace list)")
+            raise ConfigError("; ".join(problems) + ": fix the tap's settings (meltano config list tap-orderspace)")
         return problems
 
     # Command line: user-fixable input errors become one line ---------------------------

@@ -179,3 +179,21 @@ def test_a_sync_failing_mid_stream_resumes_from_its_last_state() -> None:
         lines = first.keys("order_lines") + resumed.keys("order_lines")
         assert len(lines) == len(set(lines)) == sb.totals()["order_lines"]
         assert sb.stats()["requests"]["orders"] == math.ceil(600 / 200)
+
+
+def test_a_saved_cursor_the_api_refuses_rereads_the_window_instead_of_failing() -> None:
+    with Sandbox(seed=28, orders=500, rate_limit=None) as sb:
+        config = tap_config(sb)
+        catalog = catalog_selecting(["orders"], config)
+        progress = {
+            "since": None,
+            "starting_after": "or_gone0000",
+            "newest_seen": None,
+            "started_at": "2026-01-02T00:00:00Z",
+        }
+        state = {"bookmarks": {"orders": {"in_progress": progress}}}
+        run = run_tap(config, state=state, catalog=catalog)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert sorted(run.keys("orders")) == sorted(r["id"] for r in sb.records("orders"))
+        assert "refused the saved cursor or_gone0000" in run.stderr
+        assert "in_progress" not in run.final_state["bookmarks"]["orders"]
