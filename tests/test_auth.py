@@ -29,27 +29,23 @@ def token_source(sb: Sandbox, clock: FakeClock, secret: str | None = None) -> Cl
     )
 
 
-def test_token_is_reused_until_a_minute_before_it_expires() -> None:
-    with Sandbox(seed=1, orders=5, rate_limit=None, token_ttl=1800) as sb:
+@pytest.mark.parametrize(
+    ("lifetime", "still_valid_at", "renewed_at"),
+    [(1800, 1739.0, 1741.0), (10, 8.9, 9.1)],
+    ids=["a-minute-early", "a-tenth-of-a-short-life-early"],
+)
+def test_token_is_reused_until_shortly_before_it_expires(
+    lifetime: float, still_valid_at: float, renewed_at: float
+) -> None:
+    with Sandbox(seed=1, orders=5, rate_limit=None, token_ttl=lifetime) as sb:
         clock = FakeClock()
         token = token_source(sb, clock)
         first = token.authorization_header()
-        clock.now = 1739.0
+        clock.now = still_valid_at
         assert token.authorization_header() == first
-        clock.now = 1741.0
+        clock.now = renewed_at
         assert token.authorization_header() != first
         assert token.tokens_fetched == 2 == sb.stats()["tokens_issued"]
-
-
-def test_short_lived_tokens_renew_a_tenth_of_their_life_early() -> None:
-    with Sandbox(seed=1, orders=5, rate_limit=None, token_ttl=10) as sb:
-        clock = FakeClock()
-        token = token_source(sb, clock)
-        first = token.authorization_header()
-        clock.now = 8.9
-        assert token.authorization_header() == first
-        clock.now = 9.1
-        assert token.authorization_header() != first
 
 
 def test_invalidate_fetches_a_new_token() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from orderspace_sandbox import Sandbox
 
 from .support import (
@@ -19,21 +20,26 @@ from .support import (
 )
 
 
-def test_meltano_run_into_duckdb(meltano_project: MeltanoProject, duckdb_target: Path, sandbox: Sandbox) -> None:
-    meltano_project.run("tap-orderspace", "target-duckdb")
+@pytest.mark.parametrize(
+    ("loader", "target_fixture", "warehouse_type"),
+    [
+        ("target-duckdb", "duckdb_target", DuckDBWarehouse),
+        ("target-postgres", "postgres_target", PostgresWarehouse),
+    ],
+    ids=["duckdb", "postgres"],
+)
+def test_meltano_run_into_a_database(
+    meltano_project: MeltanoProject,
+    sandbox: Sandbox,
+    request: pytest.FixtureRequest,
+    loader: str,
+    target_fixture: str,
+    warehouse_type: type[DuckDBWarehouse] | type[PostgresWarehouse],
+) -> None:
+    target = request.getfixturevalue(target_fixture)
+    meltano_project.run("tap-orderspace", loader)
 
-    warehouse = DuckDBWarehouse(duckdb_target)
-    try:
-        assert_tables_match_sandbox(warehouse, sandbox)
-        assert_values_round_trip(warehouse, sandbox)
-    finally:
-        warehouse.close()
-
-
-def test_meltano_run_into_postgres(meltano_project: MeltanoProject, postgres_target: str, sandbox: Sandbox) -> None:
-    meltano_project.run("tap-orderspace", "target-postgres")
-
-    warehouse = PostgresWarehouse(postgres_target)
+    warehouse = warehouse_type(target)
     try:
         assert_tables_match_sandbox(warehouse, sandbox)
         assert_values_round_trip(warehouse, sandbox)
