@@ -59,8 +59,6 @@ class OrderspaceStream(RESTStream[str]):
     schema = StreamSchema(SCHEMAS)
 
     primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)  # type: ignore[misc]
-    #: The key of the list in the response body; defaults to the stream name.
-    records_key: str | None = None
     #: Whether the endpoint pages with `limit` / `starting_after` / `has_more`.
     paginated: bool = True
     #: The record field whose value is the `starting_after` cursor for the next page.
@@ -154,9 +152,10 @@ class OrderspaceStream(RESTStream[str]):
                 window.starting_after = None
                 window.resumed = False
                 continue
-            records = page.get(self.records_key or self.name)
+            # Every list answers {"<resource>": [...], "has_more": ...}.
+            records = page.get(self.name)
             if not isinstance(records, list):
-                msg = f"GET {self.path} answered without a '{self.records_key or self.name}' list"
+                msg = f"GET {self.path} answered without a '{self.name}' list"
                 raise OrderspaceAPIError(msg)
             for record in records:
                 if record_time_field is not None and record.get(record_time_field) is not None:
