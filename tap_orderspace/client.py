@@ -277,17 +277,21 @@ class OrderspaceStream(RESTStream[str]):
             details["wait"],
         )
 
-    def _fetch_with_retries(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        fetch = backoff.on_exception(
-            backoff.expo,
-            TransientRequestError,
-            max_tries=REQUEST_TRIES,
-            max_value=MAX_BACKOFF_SECONDS,
-            jitter=backoff.full_jitter,
-            on_backoff=self._log_retry,
-            logger=None,
-        )(self._fetch_once)
-        return t.cast("dict[str, t.Any]", fetch(params))
+    @cached_property
+    def _fetch_with_retries(self) -> t.Callable[[dict[str, t.Any]], dict[str, t.Any]]:
+        """`_fetch_once` wrapped in the retry policy, built once per stream, not per page."""
+        return t.cast(
+            "t.Callable[[dict[str, t.Any]], dict[str, t.Any]]",
+            backoff.on_exception(
+                backoff.expo,
+                TransientRequestError,
+                max_tries=REQUEST_TRIES,
+                max_value=MAX_BACKOFF_SECONDS,
+                jitter=backoff.full_jitter,
+                on_backoff=self._log_retry,
+                logger=None,
+            )(self._fetch_once),
+        )
 
     def _fetch_once(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
         tap = self._tap
