@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .data import NEWEST_FIRST, SORT_KEY, Row
+from .world import NEWEST_FIRST, SORT_KEY, Row
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

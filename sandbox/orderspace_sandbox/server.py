@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .data import World
+from .generate import generate
 from .state import Answer, State, json_answer, message
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -221,9 +221,10 @@ class Sandbox:
         self.client_secret = client_secret
         self.host = host
         self.port = port
-        self.world = World(seed, orders, customers, products, lines_per_order)
+        self.site = generate(seed, orders, customers, products, lines_per_order)
+        self.world = self.site.world
         self.state = State(
-            self.world,
+            self.site,
             client_id=client_id,
             client_secret=client_secret,
             token_ttl=token_ttl,

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .data import RESOURCES, World, encode
+from .changes import mutate
 from .query import ENDPOINTS, BadRequest, Query, list_body, parse_time, select
+from .site import Site
+from .world import RESOURCES, encode
 
 AUTH_FAULT = "token"  # the `resource` a fault names to hit the token endpoint
 ANY_RESOURCE = "*"
@@ -78,11 +80,11 @@ class Fault:
 
 
 class State:
-    """Tokens, throttling, faults and statistics around one `World`."""
+    """Tokens, throttling, faults and statistics around one `Site`."""
 
     def __init__(
         self,
-        world: World,
+        site: Site,
         *,
         client_id: str,
         client_secret: str,
@@ -93,7 +95,8 @@ class State:
         fault_rate: float,
         fault_seed: int,
     ) -> None:
-        self.world = world
+        self.site = site
+        self.world = site.world
         self.client_id = client_id
         self.client_secret = client_secret
         self.lock = threading.Lock()
@@ -306,7 +309,7 @@ class State:
             when = parse_time("at", at).timestamp() if isinstance(at, str) else float(at)
             clock = lambda: when  # noqa: E731 - a stand-in for time.time
         with self.lock:
-            return self.world.mutate(clock, **counts)
+            return mutate(self.site, clock, **counts)
 
     def add_fault(self, resource: str, **spec: Any) -> dict[str, Any]:
         fault = Fault(resource, **spec)
