@@ -31,43 +31,43 @@ class TapRun:
     stderr: str
 
     @cached_property
-    def messages(self) -> list[dict]:
+    def messages(self) -> list[dict[str, t.Any]]:
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
     @property
-    def records(self) -> dict[str, list[dict]]:
-        by_stream: dict[str, list[dict]] = defaultdict(list)
+    def records(self) -> dict[str, list[dict[str, t.Any]]]:
+        by_stream: dict[str, list[dict[str, t.Any]]] = defaultdict(list)
         for message in self.messages:
             if message["type"] == "RECORD":
                 by_stream[message["stream"]].append(message["record"])
         return by_stream
 
     @property
-    def schemas(self) -> dict[str, dict]:
+    def schemas(self) -> dict[str, dict[str, t.Any]]:
         return {m["stream"]: m for m in self.messages if m["type"] == "SCHEMA"}
 
     @property
-    def states(self) -> list[dict]:
+    def states(self) -> list[dict[str, t.Any]]:
         return [m["value"] for m in self.messages if m["type"] == "STATE"]
 
     @property
-    def final_state(self) -> dict:
+    def final_state(self) -> dict[str, t.Any]:
         return self.states[-1]
 
-    def keys(self, stream: str, key: str = "id") -> list:
+    def keys(self, stream: str, key: str = "id") -> list[t.Any]:
         return [record[key] for record in self.records[stream]]
 
 
-def tap_config(sandbox: Sandbox, **overrides: t.Any) -> dict:
+def tap_config(sandbox: Sandbox, **overrides: t.Any) -> dict[str, t.Any]:
     config = {**sandbox.config(), "max_requests_per_minute": 0, "request_timeout": 10}
     config.update(overrides)
     return config
 
 
-def catalog_selecting(streams: t.Iterable[str], config: dict) -> dict:
+def catalog_selecting(streams: t.Iterable[str], config: dict[str, t.Any]) -> dict[str, t.Any]:
     """The discovered catalog with only `streams` selected."""
     wanted = set(streams)
-    catalog = json.loads(run_tap(config, "--discover").stdout)
+    catalog: dict[str, t.Any] = json.loads(run_tap(config, "--discover").stdout)
     for entry in catalog["streams"]:
         for metadata in entry["metadata"]:
             if metadata["breadcrumb"] == []:
@@ -82,10 +82,10 @@ def _write_json(directory: Path, name: str, value: t.Any) -> str:
 
 
 def run_tap(
-    config: dict,
+    config: dict[str, t.Any],
     *args: str,
-    state: dict | None = None,
-    catalog: dict | None = None,
+    state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
     timeout: float = 300,
     stop_after_lines: t.Callable[[list[str]], bool] | None = None,
     stop_signal: signal.Signals = signal.SIGKILL,
