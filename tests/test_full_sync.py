@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 
 import jsonschema
 import pytest
 from orderspace_sandbox import Sandbox
-from tap_process import catalog_selecting, run_tap, tap_config
+from tap_process import TapRun, catalog_selecting, run_tap, tap_config
 
 PAGINATED = ["customers", "orders", "dispatches", "invoices", "products", "inventory_levels", "categories"]
 UNPAGINATED = ["customer_groups", "price_lists", "payment_terms", "tax_rates", "preorder_windows"]
@@ -23,7 +24,7 @@ KEYS = {"inventory_levels": "sku"}
 
 
 @pytest.fixture(scope="module")
-def synced() -> tuple[Sandbox, object]:
+def synced() -> Iterator[tuple[Sandbox, TapRun]]:
     with Sandbox(seed=11, orders=900, rate_limit=None) as sb:
         run = run_tap(tap_config(sb))
         assert run.returncode == 0, run.stderr[-3000:]
@@ -44,7 +45,7 @@ def test_discovers_exactly_the_streams_with_their_keys(sandbox: Sandbox) -> None
 
 
 @pytest.mark.parametrize("stream", PAGINATED + UNPAGINATED)
-def test_every_record_arrives_exactly_as_the_api_holds_it(synced, stream: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_record_arrives_exactly_as_the_api_holds_it(synced: tuple[Sandbox, TapRun], stream: str) -> None:
     sb, run = synced
     expected = sb.records(stream)
     emitted = run.records[stream]
@@ -61,7 +62,7 @@ def test_every_record_arrives_exactly_as_the_api_holds_it(synced, stream: str) -
 
 
 @pytest.mark.parametrize("stream", PAGINATED + UNPAGINATED + list(CHILDREN))
-def test_every_record_is_valid_against_the_emitted_schema(synced, stream: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_record_is_valid_against_the_emitted_schema(synced: tuple[Sandbox, TapRun], stream: str) -> None:
     _, run = synced
     validator = jsonschema.Draft7Validator(run.schemas[stream]["schema"], format_checker=jsonschema.FormatChecker())
     for record in run.records[stream]:
@@ -69,7 +70,7 @@ def test_every_record_is_valid_against_the_emitted_schema(synced, stream: str) -
 
 
 @pytest.mark.parametrize("child", list(CHILDREN))
-def test_child_rows_equal_the_flattened_nested_arrays(synced, child: str) -> None:  # type: ignore[no-untyped-def]
+def test_child_rows_equal_the_flattened_nested_arrays(synced: tuple[Sandbox, TapRun], child: str) -> None:
     sb, run = synced
     parent, array, parent_key = CHILDREN[child]
     expected = [
@@ -87,7 +88,7 @@ def test_child_rows_equal_the_flattened_nested_arrays(synced, child: str) -> Non
     assert len({tuple(row[k] for k in primary_key) for row in rows}) == len(rows)
 
 
-def test_requests_per_paginated_stream_are_the_minimum(synced) -> None:  # type: ignore[no-untyped-def]
+def test_requests_per_paginated_stream_are_the_minimum(synced: tuple[Sandbox, TapRun]) -> None:
     sb, _ = synced
     stats = sb.stats()["requests"]
     for stream in PAGINATED:
@@ -96,7 +97,7 @@ def test_requests_per_paginated_stream_are_the_minimum(synced) -> None:  # type:
         assert stats[stream] == 1
 
 
-def test_final_state_holds_bookmarks_and_no_progress(synced) -> None:  # type: ignore[no-untyped-def]
+def test_final_state_holds_bookmarks_and_no_progress(synced: tuple[Sandbox, TapRun]) -> None:
     _, run = synced
     bookmarks = run.final_state["bookmarks"]
     for stream in ("customers", "orders", "dispatches"):

@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 import signal
 import time
+import typing as t
 
 import pytest
 from orderspace_sandbox import Sandbox
-from tap_process import catalog_selecting, run_tap, tap_config
+from tap_process import TapRun, catalog_selecting, run_tap, tap_config
 
 CREATED = {"customers": "created_at", "orders": "created", "dispatches": "created"}
 
 
-def first_sync(sb: Sandbox, **config_overrides: object):  # type: ignore[no-untyped-def]
+def first_sync(sb: Sandbox, **config_overrides: object) -> tuple[dict[str, t.Any], TapRun]:
     config = tap_config(sb, **{"lookback_window_days": 0, **config_overrides})
     first = run_tap(config)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -119,7 +120,7 @@ def test_catalog_can_switch_an_incremental_stream_to_full_table(where: str) -> N
         assert sorted(second.keys("orders")) == sorted(r["id"] for r in sb.records("orders"))
 
 
-def _killed_after_pages(stream: str, pages: int):  # type: ignore[no-untyped-def]
+def _killed_after_pages(stream: str, pages: int) -> t.Callable[[list[str]], bool]:
     """Kill the tap once it has emitted `pages` in-progress STATE messages for `stream`."""
 
     def should_stop(lines: list[str]) -> bool:

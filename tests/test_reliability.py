@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+import typing as t
+from pathlib import Path
 
 import pytest
 from orderspace_sandbox import Sandbox
@@ -129,7 +131,7 @@ def test_a_second_401_in_a_row_is_an_authentication_error() -> None:
     ],
     ids=["500", "502-twice", "503", "reset", "malformed", "timeout"],
 )
-def test_transient_faults_cost_a_retry_not_a_record(fault: dict) -> None:
+def test_transient_faults_cost_a_retry_not_a_record(fault: dict[str, t.Any]) -> None:
     with Sandbox(seed=37, orders=900, rate_limit=None) as sb:
         sb.add_fault(resource="orders", nth=3, **fault)
         config = tap_config(sb, request_timeout=1)
@@ -195,7 +197,7 @@ def test_bad_credentials_are_one_line() -> None:
         ({"max_requests_per_minute": -1}, "setting 'max_requests_per_minute' must be at least 0"),
     ],
 )
-def test_a_bad_setting_is_one_line_before_any_request(change: dict, expected: str) -> None:
+def test_a_bad_setting_is_one_line_before_any_request(change: dict[str, t.Any], expected: str) -> None:
     with Sandbox(seed=42, orders=50, rate_limit=None) as sb:
         config = {k: v for k, v in {**tap_config(sb), **change}.items() if v is not None}
         run = run_tap(config)
@@ -222,7 +224,9 @@ def test_a_secret_in_a_bad_setting_is_not_echoed() -> None:
         ("--catalog", '{"streams": [', "the catalog file"),
     ],
 )
-def test_an_unreadable_state_or_catalog_file_is_one_line(tmp_path, option: str, content: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_state_or_catalog_file_is_one_line(
+    tmp_path: Path, option: str, content: str, expected: str
+) -> None:
     with Sandbox(seed=44, orders=50, rate_limit=None) as sb:
         path = tmp_path / "input.json"
         path.write_text(content)
@@ -243,7 +247,7 @@ def test_a_malformed_bookmark_is_one_line() -> None:
         assert "'soon'" in line
 
 
-def test_debug_logging_leaks_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_debug_logging_leaks_nothing(tmp_path: Path) -> None:
     with Sandbox(seed=46, orders=1400, rate_limit=None, token_ttl=1.0) as sb:
         logging_config = tmp_path / "logging.yml"
         logging_config.write_text(

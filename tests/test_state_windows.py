@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_bookmark_minus_lookback_floored_at_start_date() -> None:
 
 
 def test_bookmark_moves_to_newest_record_only_when_the_window_closes() -> None:
-    state = {"replication_key": "created", "replication_key_value": "2026-11-20T10:00:00Z"}
+    state: dict[str, t.Any] = {"replication_key": "created", "replication_key_value": "2026-11-20T10:00:00Z"}
     window = st.open_window(rules(), state, start_date=None, now=NOW)
     window.saw(dt.datetime(2026, 11, 26, tzinfo=dt.UTC))
     window.saw(dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
@@ -56,7 +57,7 @@ def test_window_without_new_records_keeps_the_bookmark() -> None:
 
 def test_timeless_streams_bookmark_the_extraction_start() -> None:
     timeless = rules(key=None, start_date=False)
-    state: dict = {}
+    state: dict[str, t.Any] = {}
     window = st.open_window(timeless, state, start_date=START, now=NOW)
     assert window.since is None
     st.close_window(timeless, state, window)
@@ -86,6 +87,6 @@ def test_bookmark_of_another_field_is_ignored() -> None:
         {"in_progress": {"started_at": 17}},
     ],
 )
-def test_malformed_state_is_a_clear_error(state: dict) -> None:
+def test_malformed_state_is_a_clear_error(state: dict[str, t.Any]) -> None:
     with pytest.raises(StateError, match="orders"):
         st.open_window(rules(), state, start_date=None, now=NOW)
