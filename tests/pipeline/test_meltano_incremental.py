@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from orderspace_sandbox import Sandbox
@@ -36,7 +37,7 @@ def parse_utc(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
-def bookmarks(project: MeltanoProject, loader: str) -> dict[str, dict]:
+def bookmarks(project: MeltanoProject, loader: str) -> dict[str, dict[str, Any]]:
     state = project.state(f"dev:tap-orderspace-to-{loader}:{STATE_SUFFIX}")
     found = state["singer_state"]["bookmarks"]
     leftovers = {stream: entry for stream, entry in found.items() if "in_progress" in entry}
