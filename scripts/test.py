@@ -50,7 +50,8 @@ def main(pytest_args: list[str]) -> int:
         for name, command in [
             ("ruff check", [tool, "-m", "ruff", "check", "."]),
             ("ruff format --check", [tool, "-m", "ruff", "format", "--check", "."]),
-            ("mypy tap_orderspace", [tool, "-m", "mypy", "tap_orderspace"]),
+            # Strict, as configured in pyproject.toml ([tool.mypy]), over the tap, the sandbox and the tests.
+            ("mypy --strict", [tool, "-m", "mypy", "tap_orderspace", "sandbox/orderspace_sandbox", "tests"]),
         ]
         if not check(name, command)
     ]
