@@ -36,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
         "--retry-after", type=float, help="send Retry-After with 429s and make it the penalty (default: none, window)"
     )
     parser.add_argument("--fault-rate", type=float, default=0.0, help="chance of a random fault per API request")
+    parser.add_argument(
+        "--clock-offset", type=float, default=0.0, help="server clock minus the machine's, s (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--customer-time-field",
+        choices=("created_at", "created"),
+        default="created_at",
+        help="customers' creation time key: the reference's created_at or the live API's created",
+    )
     parser.add_argument("--client-id", default="sandbox-client", help="accepted client id (default: %(default)s)")
     parser.add_argument("--client-secret", default="sandbox-secret", help="accepted client secret")
     return parser
@@ -57,6 +66,8 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         port=args.port,
         host=args.host,
         fault_rate=args.fault_rate,
+        clock_offset=args.clock_offset,
+        customer_time_field=args.customer_time_field,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -192,12 +193,16 @@ def select(resource: str, rows: list[Row], by_key: dict[str, Row], query: Query)
     return page, False
 
 
-def list_body(resource: str, rows: list[Row], has_more: bool | None) -> bytes:
-    """The response body: `{"<resource>": [...], "has_more": ...}`, without `has_more` when None.
+def list_body(
+    resource: str, rows: list[Row], has_more: bool | None, shape: Callable[[bytes], bytes] | None = None
+) -> bytes:
+    """The response body: `{"<resource>": [...], "has_more": ...}`, without `has_more` when None;
+    `shape` changes each record's JSON on the way out.
 
     The dispatches and invoices list examples show no `has_more`, but those endpoints page like
     the others, so every paginated endpoint sends it.
     """
-    items = b",".join(row.body() for row in rows)
+    bodies = (row.body() for row in rows)
+    items = b",".join(bodies if shape is None else map(shape, bodies))
     tail = b"" if has_more is None else (b',"has_more":true' if has_more else b',"has_more":false')
     return b'{"' + resource.encode() + b'":[' + items + b"]" + tail + b"}"

@@ -1,7 +1,8 @@
 """The HTTP face of the sandbox, and `Sandbox`, which runs it on a background thread.
 
 Stdlib only: `ThreadingHTTPServer` speaking HTTP/1.1 with keep-alive, a Content-Length on every
-response. Routes: `POST /oauth/token`, `GET /v1/<resource>`, and the test-only `/_sandbox/...`.
+response. Routes: `POST /oauth/token`, `GET /v1/<resource>`, `GET` and `DELETE /v1/<resource>/<id>`, and the
+test-only `/_sandbox/...`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .generate import generate
-from .state import Answer, State, json_answer, message
-
-JSON_TYPE = "application/json; charset=utf-8"
+from .state import Answer, State, json_answer, message, not_found_page
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -94,13 +93,21 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/oauth/token":
             answer = state.token(self._form(body), self._basic()) if method == "POST" else message(405)
         elif path.startswith("/v1/"):
-            resource = unquote(path[len("/v1/") :])
-            answer = state.api(resource, params, self.headers.get("Authorization")) if method == "GET" else message(405)
+            resource, _, key = unquote(path[len("/v1/") :]).partition("/")
+            if method in ("GET", "DELETE"):
+                authorization = self.headers.get("Authorization")
+                answer = state.api(resource, params, authorization, method=method, key=key or None)
+            else:
+                answer = message(405)
         elif path.startswith("/_sandbox/"):
             answer = self._test_endpoint(method, path[len("/_sandbox/") :], body)
         else:
-            answer = message(404, f"No such path: {path}")
+            answer = not_found_page()
         self._send(answer)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header, from the server's clock (which `clock_offset` may put off the machine's)."""
+        return super().date_time_string(self.server.state.now() if timestamp is None else timestamp)
 
     def _form(self, body: bytes) -> dict[str, str]:
         text = body.decode("utf-8", "replace")
@@ -165,7 +172,7 @@ class Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         self.send_response(answer.status)
-        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
         for name, value in answer.headers.items():
             self.send_header(name, value)
@@ -216,6 +223,8 @@ class Sandbox:
         port: int = 0,
         host: str = "127.0.0.1",
         fault_rate: float = 0.0,
+        clock_offset: float = 0.0,
+        customer_time_field: str = "created_at",
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -233,6 +242,8 @@ class Sandbox:
             retry_after=retry_after,
             fault_rate=fault_rate,
             fault_seed=seed,
+            clock_offset=clock_offset,
+            customer_time_field=customer_time_field,
         )
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
@@ -312,8 +323,19 @@ class Sandbox:
         status: int = 500,
         seconds: float = 1.0,
         times: int = 1,
+        retry_after: str | None = None,
+        variant: str | None = None,
     ) -> dict[str, Any]:
-        return self.state.add_fault(resource, nth=nth, kind=kind, status=status, seconds=seconds, times=times)
+        return self.state.add_fault(
+            resource,
+            nth=nth,
+            kind=kind,
+            status=status,
+            seconds=seconds,
+            times=times,
+            retry_after=retry_after,
+            variant=variant,
+        )
 
     def clear_faults(self) -> None:
         self.state.clear_faults()

@@ -642,7 +642,8 @@ class Site:
         (self.world.insert if insert else self.world.add)("invoices", row)
         return row
 
-    def pay(self, invoice: dict[str, Any], order: dict[str, Any], when: float, amount: int | float) -> None:
+    def pay(self, invoice: dict[str, Any], order: dict[str, Any] | None, when: float, amount: int | float) -> None:
+        """Record a payment; paid in full marks the order's invoiced lines paid (if it still exists)."""
         rng = self.rng
         if rng.random() < 0.6:
             payment = {"amount": amount, "payment_date": day(when), "source": "card",
@@ -654,7 +655,7 @@ class Site:
         invoice["payments"].append(payment)
         paid = round(sum(p["amount"] for p in invoice["payments"]), 2)
         invoice["paid"] = paid >= invoice["gross_total"]
-        if invoice["paid"]:
+        if invoice["paid"] and order is not None:
             lines = {line["order_line_id"] for line in invoice["invoice_lines"]}
             for line in order["order_lines"]:
                 if line["id"] in lines:

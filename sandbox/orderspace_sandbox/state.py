@@ -16,27 +16,52 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .changes import mutate
+from .changes import DELETABLE, delete, mutate
+from .hostile import MALFORMED_VARIANTS, RECORD_KINDS, TIME_FIELDS, spoil
 from .query import ENDPOINTS, BadRequest, Query, list_body, parse_time, select
 from .site import Site
 from .world import RESOURCES, encode
 
 AUTH_FAULT = "token"  # the `resource` a fault names to hit the token endpoint
 ANY_RESOURCE = "*"
-FAULT_KINDS = ("status", "reset", "malformed", "slow")
+# Which requests each fault kind answers: any request, list requests, paginated list requests,
+# paginated list requests that carry `starting_after`, or token requests.
+ANY_KINDS = ("status", "reset", "malformed", "slow")
+LIST_KINDS = RECORD_KINDS
+PAGED_KINDS = ("empty_has_more",)
+CURSOR_KINDS = ("ignore_cursor", "empty_after_cursor")
+TOKEN_KINDS = ("crlf_token",)
+FAULT_KINDS = (*ANY_KINDS, *LIST_KINDS, *PAGED_KINDS, *CURSOR_KINDS, *TOKEN_KINDS)
 RANDOM_FAULTS = (500, 502, 503, "reset", "malformed")
 LOG_LIMIT = 100_000
-CONFIG_KEYS = frozenset({"rate_limit", "rate_window", "retry_after", "token_ttl"})
+CONFIG_KEYS = frozenset(
+    {"rate_limit", "rate_window", "retry_after", "token_ttl", "clock_offset", "customer_time_field"}
+)
+CUSTOMER_TIME_FIELDS = ("created_at", "created")
+# The records `GET /v1/<resource>/<id>` serves, and the key each answers under.
+RETRIEVABLE = {
+    "orders": "order",
+    "invoices": "invoice",
+    "dispatches": "dispatch",
+    "customers": "customer",
+    "products": "product",
+    "categories": "category",
+    "price_lists": "price_list",
+}
+JSON_TYPE = "application/json; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
 _REASONS = {
-    400: "Bad request",
-    401: "The access token is invalid",
     404: "Not found",
-    422: "The request could not be processed",
+    422: "Validation failed: the record could not be saved",
     429: "Too many requests",
     500: "Internal server error",
     502: "Bad gateway",
     503: "Service unavailable",
 }
+_NOT_FOUND_PAGE = (
+    b"<!DOCTYPE html>\n<html>\n<head><title>The page you were looking for doesn't exist (404)</title></head>\n"
+    b"<body><h1>The page you were looking for doesn't exist.</h1></body>\n</html>\n"
+)
 
 
 @dataclass
@@ -48,6 +73,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     reset: bool = False
     delay: float = 0.0
+    content_type: str = JSON_TYPE
+    reason: str | None = None  # why a request was refused, for the stats log; never sent
 
 
 def json_answer(status: int, doc: Any, headers: dict[str, str] | None = None) -> Answer:
@@ -58,9 +85,55 @@ def message(status: int, text: str | None = None, headers: dict[str, str] | None
     return json_answer(status, {"message": text or _REASONS.get(status, "Error")}, headers)
 
 
+def not_found_page() -> Answer:
+    """A route the API does not have: the web framework's HTML page, not JSON."""
+    return Answer(404, _NOT_FOUND_PAGE, content_type=HTML_TYPE)
+
+
+def bad_request(reason: str | None = None) -> Answer:
+    """The live API's 400: nothing but the status, an empty text/html body. The reason goes only
+    to the stats log, for a test to read."""
+    return Answer(400, content_type=HTML_TYPE, reason=reason)
+
+
+def unauthorized(description: str) -> Answer:
+    """The live API's 401: an empty body, the reason only in the challenge."""
+    challenge = f'Bearer realm="Orderspace API", error="invalid_token", error_description="{description}"'
+    return Answer(401, headers={"WWW-Authenticate": challenge}, content_type=HTML_TYPE)
+
+
+@dataclass
+class Request:
+    """What a fault needs to know to decide whether it targets a request."""
+
+    resource: str
+    method: str = "GET"
+    key: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_list(self) -> bool:
+        return self.method == "GET" and self.key is None and self.resource in ENDPOINTS
+
+    def targeted_by(self, kind: str) -> bool:
+        if self.resource == AUTH_FAULT:
+            return kind in ANY_KINDS or kind in TOKEN_KINDS
+        if kind in ANY_KINDS:
+            return True
+        if not self.is_list:
+            return False
+        if kind == "future_record":
+            return self.resource in TIME_FIELDS
+        if kind in LIST_KINDS:
+            return True
+        if not ENDPOINTS[self.resource].paginated:
+            return False
+        return kind in PAGED_KINDS or (kind in CURSOR_KINDS and bool(self.params.get("starting_after")))
+
+
 @dataclass
 class Fault:
-    """Answer requests nth .. nth+times-1 to `resource`, counted from when the fault was set."""
+    """Answer requests nth .. nth+times-1 to `resource` that the kind targets, counted from when it was set."""
 
     resource: str
     nth: int = 1
@@ -68,6 +141,10 @@ class Fault:
     status: int = 500
     seconds: float = 1.0
     times: int = 1
+    # A 429's Retry-After, sent verbatim ("3600", "1e10", "inf"); else the `retry_after` setting's.
+    retry_after: str | None = None
+    # Which spoiling `malformed_record` applies; None applies each of MALFORMED_VARIANTS.
+    variant: str | None = None
     seen: int = 0
 
     def __post_init__(self) -> None:
@@ -75,8 +152,14 @@ class Fault:
             raise ValueError(f"unknown fault resource {self.resource!r}")
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}")
+        if (self.kind in TOKEN_KINDS) != (self.resource == AUTH_FAULT) and self.kind not in ANY_KINDS:
+            raise ValueError(f"fault kind {self.kind!r} does not apply to resource {self.resource!r}")
         if self.nth < 1 or self.times < 1 or self.seconds < 0 or not 100 <= self.status <= 599:
             raise ValueError("fault needs nth >= 1, times >= 1, seconds >= 0 and an HTTP status")
+        if self.variant is not None and self.variant not in MALFORMED_VARIANTS:
+            raise ValueError(f"fault variant must be one of {', '.join(MALFORMED_VARIANTS)}")
+        if self.retry_after is not None and not isinstance(self.retry_after, str):
+            raise TypeError("fault retry_after must be a string, sent verbatim")
 
 
 class State:
@@ -94,6 +177,8 @@ class State:
         retry_after: float | None,
         fault_rate: float,
         fault_seed: int,
+        clock_offset: float = 0.0,
+        customer_time_field: str = "created_at",
     ) -> None:
         self.site = site
         self.world = site.world
@@ -103,7 +188,14 @@ class State:
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
         self._issued: list[str] = []  # every token ever issued, for tests that look for leaks
         self._config: dict[str, Any] = {}
-        self._set_config(token_ttl=token_ttl, rate_limit=rate_limit, rate_window=rate_window, retry_after=retry_after)
+        self._set_config(
+            token_ttl=token_ttl,
+            rate_limit=rate_limit,
+            rate_window=rate_window,
+            retry_after=retry_after,
+            clock_offset=clock_offset,
+            customer_time_field=customer_time_field,
+        )
         self._accepted: deque[float] = deque()
         self._penalty_until = 0.0
         self._faults: list[Fault] = []
@@ -115,16 +207,20 @@ class State:
         self._tokens_issued = 0
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
 
+    def now(self) -> float:
+        """The server's clock: the machine's, moved by `clock_offset`."""
+        return time.time() + float(self._config["clock_offset"])
+
     # --- the token endpoint ------------------------------------------------------------------
 
     def token(self, params: dict[str, str], basic: tuple[str, str] | None) -> Answer:
         with self.lock:
-            fault = self._due_fault(AUTH_FAULT)
+            fault = self._due_fault(Request(AUTH_FAULT, "POST"))
             if fault is not None:
-                return self._fault_answer(fault, lambda: self._token(params, basic))
-            return self._token(params, basic)
+                return self._fault_answer(fault, lambda: self._token(params, basic, fault))
+            return self._token(params, basic, None)
 
-    def _token(self, params: dict[str, str], basic: tuple[str, str] | None) -> Answer:
+    def _token(self, params: dict[str, str], basic: tuple[str, str] | None, fault: Fault | None) -> Answer:
         grant = params.get("grant_type")
         if not grant:
             return json_answer(400, {"error": "invalid_request", "error_description": "Missing grant_type"})
@@ -151,6 +247,9 @@ class State:
         self._tokens = {t: expiry for t, expiry in self._tokens.items() if expiry > now}
         ttl = self._config["token_ttl"]
         token = secrets.token_urlsafe(32)
+        if fault is not None and fault.kind == "crlf_token":
+            # A token a careless client would write into a log or a header as two lines.
+            token = token[:16] + "\r\n" + token[16:]
         self._tokens[token] = now + ttl
         self._issued.append(token)
         self._tokens_issued += 1
@@ -160,19 +259,42 @@ class State:
 
     # --- the API -----------------------------------------------------------------------------
 
-    def api(self, resource: str, params: dict[str, str], authorization: str | None) -> Answer:
+    def api(
+        self,
+        resource: str,
+        params: dict[str, str],
+        authorization: str | None,
+        *,
+        method: str = "GET",
+        key: str | None = None,
+    ) -> Answer:
+        """`GET /v1/<resource>`, or with `key`, `GET` or `DELETE /v1/<resource>/<key>`."""
         with self.lock:
             self._requests[resource] += 1
-            answer = self._api(resource, params, authorization)
+            request = Request(resource, method, key, params)
+            answer = self._api(request, authorization)
             if answer.status == 429:
                 self._throttled += 1
-            self._log.append({"t": time.time(), "resource": resource, "params": params, "status": answer.status})
+            entry: dict[str, Any] = {"t": time.time(), "resource": resource, "params": params, "status": answer.status}
+            if key is not None:
+                entry.update(method=method, id=key, path=f"/v1/{resource}/{key}")
+            if answer.reason is not None:
+                entry["error"] = answer.reason
+            self._log.append(entry)
             return answer
 
-    def _api(self, resource: str, params: dict[str, str], authorization: str | None) -> Answer:
-        endpoint = ENDPOINTS.get(resource)
-        if endpoint is None:
-            return message(404, f"No such endpoint: /v1/{resource}")
+    def _api(self, request: Request, authorization: str | None) -> Answer:
+        resource, key = request.resource, request.key
+        if key is None:
+            routed = request.method == "GET" and resource in ENDPOINTS
+        elif "/" in key:
+            routed = False
+        else:
+            routed = (request.method == "GET" and resource in RETRIEVABLE) or (
+                request.method == "DELETE" and resource in DELETABLE
+            )
+        if not routed:
+            return not_found_page()
         refused = self._authenticate(authorization)
         if refused is not None:
             return refused
@@ -180,46 +302,83 @@ class State:
             return message(
                 429,
                 f"Rate limit of {self._config['rate_limit']} requests per {self._config['rate_window']:g} s exceeded",
-                self._retry_after(),
+                self._retry_after(None),
             )
-
-        def serve() -> Answer:
-            rows = self.world.rows[resource]
-            if not endpoint.paginated:
-                # These endpoints take no parameters; like a real API, they ignore any sent.
-                return Answer(200, list_body(resource, rows, None))
-            try:
-                query = Query.parse(endpoint, params)
-                page, has_more = select(resource, rows, self.world.by_key[resource], query)
-            except BadRequest as error:
-                return message(400, str(error))
-            return Answer(200, list_body(resource, page, has_more))
-
-        fault = self._due_fault(resource)
-        if fault is not None:
-            return self._fault_answer(fault, serve)
-        if self._fault_rate and self._fault_rng.random() < self._fault_rate:
+        fault = self._due_fault(request)
+        if fault is None and self._fault_rate and self._fault_rng.random() < self._fault_rate:
             drawn = self._fault_rng.choice(RANDOM_FAULTS)
             kind = drawn if isinstance(drawn, str) else "status"
             status = drawn if isinstance(drawn, int) else 500
-            return self._fault_answer(Fault(resource, kind=kind, status=status), serve)
+            fault = Fault(resource, kind=kind, status=status)
+
+        def serve() -> Answer:
+            if key is None:
+                return self._list(request, fault)
+            if request.method == "DELETE":
+                return self._delete(resource, key)
+            return self._retrieve(resource, key)
+
+        if fault is not None:
+            return self._fault_answer(fault, serve)
         return serve()
+
+    def _list(self, request: Request, fault: Fault | None) -> Answer:
+        resource = request.resource
+        endpoint = ENDPOINTS[resource]
+        rows = self.world.rows[resource]
+        kind = fault.kind if fault is not None else None
+        shape = self._shape(resource)
+        if not endpoint.paginated:
+            # These endpoints take no parameters; like a real API, they ignore any sent.
+            body = list_body(resource, rows, None, shape)
+        else:
+            try:
+                query = Query.parse(endpoint, request.params)
+                if kind == "empty_after_cursor":
+                    # A lenient API's answer to a cursor whose record has gone.
+                    return Answer(200, list_body(resource, [], False))
+                if kind == "ignore_cursor":
+                    query.cursor = None
+                page, has_more = select(resource, rows, self.world.by_key[resource], query)
+            except BadRequest as error:
+                return bad_request(str(error))
+            if kind == "empty_has_more":
+                page, has_more = [], True
+            body = list_body(resource, page, has_more, shape)
+        if fault is not None and kind in RECORD_KINDS:
+            doc = json.loads(body)
+            spoil(fault.kind, resource, doc, fault.variant)
+            body = encode(doc)
+        return Answer(200, body)
+
+    def _retrieve(self, resource: str, key: str) -> Answer:
+        row = self.world.by_key[resource].get(key)
+        if row is None:
+            return message(404, f"Couldn't find {RETRIEVABLE[resource]} with id {key!r}")
+        shape = self._shape(resource)
+        record = row.body() if shape is None else shape(row.body())
+        return Answer(200, b'{"' + RETRIEVABLE[resource].encode() + b'":' + record + b"}")
+
+    def _delete(self, resource: str, key: str) -> Answer:
+        if delete(self.site, resource, key) is None:
+            return message(404, f"Couldn't find {DELETABLE[resource]} with id {key!r}")
+        return json_answer(200, {DELETABLE[resource]: {"id": key, "deleted": True}})
+
+    def _shape(self, resource: str) -> Callable[[bytes], bytes] | None:
+        """How a stored record is changed on its way out: customers' time field as the live API names it."""
+        if resource == "customers" and self._config["customer_time_field"] == "created":
+            # Only a key can hold `"created_at":` unescaped, and no nested object has one.
+            return lambda body: body.replace(b'"created_at":', b'"created":', 1)
+        return None
 
     def _authenticate(self, authorization: str | None) -> Answer | None:
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return self._unauthorized("Missing access token: send Authorization: Bearer <token>")
-        expiry = self._tokens.get(token.strip())
+        expiry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
         if expiry is None:
-            return self._unauthorized("The access token is invalid")
+            return unauthorized("The access token is invalid")
         if expiry <= time.monotonic():
-            return self._unauthorized("The access token expired")
+            return unauthorized("The access token expired")
         return None
-
-    @staticmethod
-    def _unauthorized(text: str) -> Answer:
-        challenge = f'Bearer realm="Orderspace", error="invalid_token", error_description="{text}"'
-        return message(401, text, {"WWW-Authenticate": challenge})
 
     def _throttle(self) -> bool:
         """True when this request is refused: a sliding window, then a penalty that a retry does not extend."""
@@ -239,14 +398,19 @@ class State:
         self._accepted.append(now)
         return False
 
-    def _retry_after(self) -> dict[str, str]:
+    def _retry_after(self, fault: Fault | None) -> dict[str, str]:
+        if fault is not None and fault.retry_after is not None:
+            return {"Retry-After": fault.retry_after}
         retry_after = self._config["retry_after"]
         return {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
 
-    def _due_fault(self, resource: str) -> Fault | None:
+    def _due_fault(self, request: Request) -> Fault | None:
         due = None
         for fault in self._faults:
-            if fault.resource == resource or (fault.resource == ANY_RESOURCE and resource != AUTH_FAULT):
+            aimed = fault.resource == request.resource or (
+                fault.resource == ANY_RESOURCE and request.resource != AUTH_FAULT
+            )
+            if aimed and request.targeted_by(fault.kind):
                 fault.seen += 1
                 if due is None and fault.nth <= fault.seen < fault.nth + fault.times:
                     due = fault
@@ -266,7 +430,14 @@ class State:
             # Cut mid-document: the framing is valid HTTP, the body is not JSON.
             answer.body = answer.body[: max(1, len(answer.body) // 2)]
             return answer
-        return message(fault.status, None, self._retry_after() if fault.status == 429 else None)
+        if fault.kind != "status":
+            return serve()
+        # Each status in the shape the live API gives it.
+        if fault.status == 400:
+            return bad_request()
+        if fault.status == 401:
+            return unauthorized("The access token is invalid")
+        return message(fault.status, None, self._retry_after(fault) if fault.status == 429 else None)
 
     # --- test endpoints ----------------------------------------------------------------------
 
@@ -291,7 +462,7 @@ class State:
         if resource not in ENDPOINTS:
             raise KeyError(resource)
         with self.lock:
-            return list_body(resource, self.world.rows[resource], None)
+            return list_body(resource, self.world.rows[resource], None, self._shape(resource))
 
     def records(self, resource: str) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = json.loads(self.records_body(resource))[resource]
@@ -302,9 +473,9 @@ class State:
             return self.world.totals()
 
     def mutate(self, at: str | float | None = None, **counts: Any) -> dict[str, dict[str, list[str]]]:
-        """`at` (ISO 8601 or epoch seconds) stands in for the clock: records made in a chosen second."""
+        """`at` (ISO 8601 or epoch seconds) stands in for the server's clock: records made in a chosen second."""
         if at is None:
-            clock = time.time
+            clock = self.now
         else:
             when = parse_time("at", at).timestamp() if isinstance(at, str) else float(at)
             clock = lambda: when  # noqa: E731 - a stand-in for time.time
@@ -360,6 +531,10 @@ class State:
             raise ValueError("rate_window and token_ttl must be > 0")
         if config["retry_after"] is not None and config["retry_after"] < 0:
             raise ValueError("retry_after must be >= 0, or null")
+        if isinstance(config["clock_offset"], bool) or not isinstance(config["clock_offset"], int | float):
+            raise ValueError("clock_offset must be a number of seconds")
+        if config["customer_time_field"] not in CUSTOMER_TIME_FIELDS:
+            raise ValueError(f"customer_time_field must be one of {', '.join(CUSTOMER_TIME_FIELDS)}")
         self._config = config
 
     def issued_tokens(self) -> list[str]:

@@ -135,6 +135,15 @@ class World:
         row.replace(doc)
         row.idx = INDEXERS[resource](doc)
 
+    def delete(self, resource: str, key: str) -> Row | None:
+        """Take a record out of its list and its index; None if there is no such record."""
+        row = self.by_key[resource].pop(key, None)
+        if row is not None:
+            rows = self.rows[resource]
+            # Sort keys are unique, so the first row at this key is this one.
+            del rows[bisect.bisect_left(rows, row.sort, key=SORT_KEY)]
+        return row
+
     def totals(self) -> dict[str, int]:
         result = {name: len(rows) for name, rows in self.rows.items()}
         for nested, (parent, counter) in NESTED.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -62,6 +62,19 @@ class Client:
 
     def sandbox_post(self, path: str, body: dict[str, Any] | None = None) -> requests.Response:
         return self.session.post(f"{self.sandbox.url}/_sandbox/{path}", json=body or {}, timeout=30)
+
+
+def _assert_bad_request(response: requests.Response, sandbox: Sandbox, word: str) -> None:
+    """The live API's 400: empty text/html; the sandbox keeps the reason in its stats log."""
+    assert response.status_code == 400
+    assert response.content == b""
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert word in sandbox.stats()["log"][-1]["error"]
+
+
+@pytest.fixture
+def bad_request() -> Callable[[requests.Response, Sandbox, str], None]:
+    return _assert_bad_request
 
 
 @pytest.fixture(scope="module")

@@ -57,12 +57,16 @@ def test_options_reach_the_sandbox() -> None:
         *ENTRY_POINTS["module"],
         "--seed", "3", "--orders", "30", "--customers", "6", "--products", "4", "--lines-per-order", "2",
         "--token-ttl", "90", "--rate-limit", "5", "--rate-window", "30", "--retry-after", "2", "--fault-rate", "0",
-        "--client-id", "me", "--client-secret", "s3cret", "--host", "127.0.0.1",
+        "--client-id", "me", "--client-secret", "s3cret", "--host", "127.0.0.1", "--clock-offset", "-30.5",
+        "--customer-time-field", "created",
     ]  # fmt: skip
     with running(command) as (process, ready):
         assert (ready["client_id"], ready["client_secret"]) == ("me", "s3cret")
         config = requests.get(ready["url"] + "/_sandbox/config", timeout=10).json()
-        assert config == {"token_ttl": 90.0, "rate_limit": 5, "rate_window": 30.0, "retry_after": 2.0}
+        assert config == {
+            "token_ttl": 90.0, "rate_limit": 5, "rate_window": 30.0, "retry_after": 2.0, "clock_offset": -30.5,
+            "customer_time_field": "created",
+        }  # fmt: skip
         totals = requests.get(ready["url"] + "/_sandbox/totals", timeout=10).json()
         assert (totals["orders"], totals["customers"], totals["products"], totals["order_lines"]) == (30, 6, 4, 60)
         process.terminate()
@@ -73,7 +77,7 @@ def test_help_lists_every_option() -> None:
     out = subprocess.run([*ENTRY_POINTS["module"], "--help"], capture_output=True, text=True, check=True).stdout
     for option in ("--port", "--seed", "--orders", "--customers", "--products", "--lines-per-order", "--token-ttl",
                    "--rate-limit", "--rate-window", "--retry-after", "--fault-rate", "--client-id", "--client-secret",
-                   "--host"):  # fmt: skip
+                   "--host", "--clock-offset", "--customer-time-field"):  # fmt: skip
         assert option in out
 
 

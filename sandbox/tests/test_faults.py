@@ -25,12 +25,25 @@ def outcome(client: Any, resource: str = "orders") -> int | str:
     return int(response.status_code)
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 400, 404, 422, 429, 401])
+@pytest.mark.parametrize("status", [500, 502, 503, 404, 422, 429])
 def test_a_status_fault_answers_the_nth_request_with_a_json_message(client: Any, status: int) -> None:
     client.sandbox.add_fault("orders", nth=2, status=status)
     first, second, third = (client.get("orders") for _ in range(3))
     assert (first.status_code, second.status_code, third.status_code) == (200, status, 200)
     assert second.json()["message"]
+    assert "Retry-After" not in second.headers
+    if status == 422:
+        assert second.json()["message"].startswith("Validation failed: ")
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_a_400_or_401_fault_has_the_live_apis_empty_body(client: Any, status: int) -> None:
+    client.sandbox.add_fault("orders", nth=1, status=status)
+    response = client.get("orders")
+    assert (response.status_code, response.content) == (status, b"")
+    assert response.headers["Content-Type"].startswith("text/html")
+    if status == 401:
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
 def test_times_repeats_the_fault_on_consecutive_requests(client: Any) -> None:

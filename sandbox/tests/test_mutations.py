@@ -157,3 +157,84 @@ def test_at_over_http_and_a_bad_at_is_400(client: Any) -> None:
     window = {"created_since": "2025-06-01T12:00:00Z", "created_before": "2025-06-01T12:00:01Z"}
     assert made[0] in [o["id"] for o in client.walk("orders", **window)]
     assert client.sandbox_post("mutate", {"new_orders": 1, "at": "noon"}).status_code == 400
+
+
+DELETIONS = ["orders", "customers", "invoices", "products", "categories", "price_lists"]
+
+
+def test_deletions_are_spread_over_all_history_and_reported(sandbox: Sandbox) -> None:
+    before = {resource: [r["id"] for r in sandbox.records(resource)] for resource in DELETIONS}
+    totals = sandbox.totals()
+    result = sandbox.mutate(**{f"delete_{resource}": 3 for resource in DELETIONS})
+    deleted = result["deleted"]
+    for resource in DELETIONS:
+        assert len(deleted[resource]) == 3
+        assert sandbox.totals()[resource] == totals[resource] - 3
+        assert not set(deleted[resource]) & {r["id"] for r in sandbox.records(resource)}
+        positions = sorted(before[resource].index(key) for key in deleted[resource])
+        # Old records go too, not only the newest.
+        assert positions[-1] >= len(before[resource]) // 2
+    assert len(deleted["inventory_levels"]) >= 3
+    assert sandbox.totals()["inventory_levels"] == totals["inventory_levels"] - len(deleted["inventory_levels"])
+
+
+def test_deletions_are_deterministic_and_later_changes_survive_them(sandbox: Sandbox) -> None:
+    first = sandbox.mutate(delete_orders=5, delete_invoices=5, delete_customers=5, delete_products=2)
+    with Sandbox(seed=7, orders=450, rate_limit=None) as twin:
+        assert twin.mutate(delete_orders=5, delete_invoices=5, delete_customers=5, delete_products=2) == first
+    made = sandbox.mutate(new_orders=20, new_dispatches=10, new_invoices=10, update_invoices=10, update_orders=5)
+    assert len(made["created"]["orders"]) == 20
+
+
+def test_mutate_over_http_deletes_too(client: Any) -> None:
+    body = client.sandbox_post("mutate", {"delete_orders": 2}).json()
+    assert len(body["deleted"]["orders"]) == 2
+    for key in body["deleted"]["orders"]:
+        assert client.get(f"orders/{key}").status_code == 404
+
+
+def created_at(record: dict[str, Any], field: str = "created") -> float:
+    return datetime.fromisoformat(record[field].replace("Z", "+00:00")).timestamp()
+
+
+def test_late_changes_touch_only_old_records(sandbox: Sandbox) -> None:
+    cutoff = time.time() - 365 * 86400
+    before = by_id(sandbox, "orders")
+    invoices = by_id(sandbox, "invoices")
+    result = sandbox.mutate(release_old_orders=2, cancel_old_orders=2, pay_old_invoices=3, dispatch_old_orders=2)
+    updated, created = result["updated"], result["created"]
+    after = by_id(sandbox, "orders")
+    moved = [key for key in updated["orders"] if after[key]["status"] in ("released", "cancelled")]
+    assert moved
+    for key in moved:
+        assert created_at(before[key]) < cutoff
+        assert before[key]["status"] in ("new", "preorder", "released")
+    now_invoices = by_id(sandbox, "invoices")
+    assert len(updated["invoices"]) <= 3
+    for key in updated["invoices"]:
+        assert invoices[key]["paid"] is False
+        assert now_invoices[key]["paid"] is True
+        assert now_invoices[key]["invoice_date"] < datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%d")
+    dispatches = {d["id"]: d for d in sandbox.records("dispatches")}
+    for key in created["dispatches"]:
+        dispatch = dispatches[key]
+        assert created_at(dispatch) > cutoff + 365 * 86400 - 60
+        order = after[dispatch["order_id"]]
+        assert created_at(order) < cutoff
+        assert order["status"] in ("part_fulfilled", "fulfilled")
+
+
+def test_older_than_days_moves_the_boundary_and_too_few_candidates_is_not_an_error(sandbox: Sandbox) -> None:
+    assert sandbox.mutate(release_old_orders=5, older_than_days=10_000)["updated"]["orders"] == []
+    assert sandbox.mutate(pay_old_invoices=10**6)["updated"]["invoices"] is not None
+
+
+def test_edit_customers_changes_fields_but_no_time(sandbox: Sandbox) -> None:
+    before = by_id(sandbox, "customers")
+    changed = sandbox.mutate(edit_customers=4)["updated"]["customers"]
+    after = by_id(sandbox, "customers")
+    assert len(changed) == 4
+    for key in changed:
+        assert after[key] != before[key]
+        assert after[key]["created_at"] == before[key]["created_at"]
+    assert list(after) == list(before)

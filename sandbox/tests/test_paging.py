@@ -33,10 +33,8 @@ def test_the_maximum_limit_is_200(reader: Any) -> None:
 
 
 @pytest.mark.parametrize("limit", ["201", "0", "-1", "ten", "2.5"])
-def test_an_invalid_limit_is_400(reader: Any, limit: str) -> None:
-    response = reader.get("orders", limit=limit)
-    assert response.status_code == 400
-    assert "limit" in response.json()["message"]
+def test_an_invalid_limit_is_400(reader: Any, shared: Sandbox, bad_request: Any, limit: str) -> None:
+    bad_request(reader.get("orders", limit=limit), shared, "limit")
 
 
 def test_a_blank_limit_means_the_default(reader: Any) -> None:
@@ -61,10 +59,8 @@ def test_has_more_is_false_on_a_last_page_that_is_exactly_full(reader: Any, shar
     assert shared.stats()["requests"] == {"orders": total // 50}
 
 
-def test_an_unknown_cursor_is_400(reader: Any) -> None:
-    response = reader.get("orders", starting_after="or_00000000")
-    assert response.status_code == 400
-    assert "starting_after" in response.json()["message"]
+def test_an_unknown_cursor_is_400(reader: Any, shared: Sandbox, bad_request: Any) -> None:
+    bad_request(reader.get("orders", starting_after="or_00000000"), shared, "starting_after")
 
 
 def test_a_cursor_of_another_resource_is_400(reader: Any, shared: Sandbox) -> None:
@@ -117,17 +113,28 @@ def test_unpaginated_lists_are_whole_and_carry_no_has_more(reader: Any, shared: 
     assert len(body[resource]) > 1
 
 
-@pytest.mark.parametrize("path", ["/v1/webhooks", "/v1/orders/or_12345678", "/v2/orders", "/"])
-def test_an_unknown_path_is_404_with_a_json_message(reader: Any, shared: Sandbox, path: str) -> None:
+@pytest.mark.parametrize(
+    "path", ["/v1/webhooks", "/v1/inventory_levels/X-1", "/v1/orders/or_1/lines", "/v2/orders", "/"]
+)
+def test_an_unknown_route_is_404_with_an_html_page(reader: Any, shared: Sandbox, path: str) -> None:
     response = requests.get(shared.url + path, headers={"Authorization": f"Bearer {reader.token}"}, timeout=10)
     assert response.status_code == 404
-    assert response.json()["message"]
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.text.startswith("<!DOCTYPE html>")
+
+
+def test_a_missing_record_is_404_with_a_json_message(reader: Any, shared: Sandbox) -> None:
+    response = requests.get(
+        shared.api_url + "/orders/or_12345678", headers={"Authorization": f"Bearer {reader.token}"}, timeout=10
+    )
+    assert response.status_code == 404
+    assert "or_12345678" in response.json()["message"]
 
 
 def test_responses_keep_the_connection_alive_and_carry_content_length(reader: Any, shared: Sandbox) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", int(shared.url.rsplit(":", 1)[1]), timeout=10)
     sockets = set()
-    for path in ("/v1/orders?limit=200", "/v1/tax_rates", "/v1/nope", "/_sandbox/totals"):
+    for path in ("/v1/orders?limit=200", "/v1/tax_rates", "/v1/orders/or_nope", "/_sandbox/totals"):
         connection.request("GET", path, headers={"Authorization": f"Bearer {reader.token}"})
         response = connection.getresponse()
         body = response.read()

@@ -63,7 +63,10 @@ def test_a_limit_of_none_or_zero_turns_throttling_off(connect: Any) -> None:
 
 def test_limits_change_at_runtime_over_http(client: Any) -> None:
     response = client.sandbox_post("config", {"rate_limit": 2, "rate_window": 60, "retry_after": 5})
-    assert response.json() == {"token_ttl": 1800.0, "rate_limit": 2, "rate_window": 60, "retry_after": 5}
+    assert response.json() == {
+        "token_ttl": 1800.0, "rate_limit": 2, "rate_window": 60, "retry_after": 5, "clock_offset": 0.0,
+        "customer_time_field": "created_at",
+    }  # fmt: skip
     assert statuses(client, 3) == [200, 200, 429]
     assert client.get("tax_rates").headers["Retry-After"] == "5"
     client.sandbox_post("config", {"rate_limit": None})
