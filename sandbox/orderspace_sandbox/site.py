@@ -268,8 +268,11 @@ class Site:
             "product_variants": variants,
             "categories": [{"id": c["id"], "name": c["name"]} for c in categories],
             "grouping_category_id": grouping["id"] if grouping else None,
+            # Not in the reference; the live API added it in 2024, as objects.
             "images": [
-                f"https://a1b2c3d4ef.cloudfront.net/sandbox/images/products/{code.lower()}-{i}-{self.token(8)}.jpg"
+                {
+                    "url": f"https://a1b2c3d4ef.cloudfront.net/sandbox/images/products/{code.lower()}-{i}-{self.token(8)}.jpg"
+                }
                 for i in range(rng.choice((0, 1, 1, 2, 3)))
             ],
             # No document lists this field; the API is in beta and grows fields.
@@ -392,6 +395,9 @@ class Site:
             "payment_terms_id": terms[0] if terms else None,
             "customer_group_id": rng.choice(self.groups) if rng.random() < 0.8 else None,
             "price_list_id": price_list[0] if price_list else None,
+            # No document lists this field. Taken from the id, not the generator, so adding it left
+            # every other seeded value as it was.
+            "website": None if cid[3] in "abcdefghijkl" else f"https://www.{cid[3:]}.example.com",
         }
 
     # --- orders, dispatches, invoices --------------------------------------------------------
