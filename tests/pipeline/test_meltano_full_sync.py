@@ -70,4 +70,4 @@ def test_the_daily_schedule_runs_the_duckdb_job(meltano_project: MeltanoProject)
     (schedule,) = listed["schedules"]["job"]
     assert schedule["name"] == "orderspace-to-duckdb-daily"
     assert schedule["interval"] == "@daily"
-    assert schedule["job"] == {"name": "orderspace-to-duckdb", "tasks": ["tap-orderspace target-duckdb"]}
+    assert schedule["job"] == {"name": "orderspace-to-duckdb", "tasks": ["tap-orderspace target-duckdb dbt-duckdb:build"]}

@@ -1,0 +1,46 @@
+with variants as (
+
+    select * from {{ ref('stg_orderspace__product_variants') }}
+
+),
+
+products as (
+
+    select * from {{ ref('stg_orderspace__products') }}
+
+),
+
+inventory as (
+
+    select * from {{ ref('stg_orderspace__inventory_levels') }}
+
+)
+
+select
+    variants.product_variant_id,
+    variants.sku,
+    variants.product_id,
+    products.product_code,
+    products.product_name,
+    variants.variant_options,
+    variants.barcode,
+    products.is_active,
+    products.grouping_category_id,
+    products.categories,
+    products.country_of_origin,
+    products.tariff_code,
+    variants.unit_price,
+    variants.rrp,
+    variants.allows_backorder,
+    coalesce(variants.minimum_quantity, products.minimum_quantity) as minimum_quantity,
+    variants.order_multiple,
+    variants.weight,
+    variants.tax_rate_id,
+    variants.location,
+    inventory.on_hand,
+    inventory.available
+from variants
+left join products
+    on variants.product_id = products.product_id
+left join inventory
+    on variants.sku = inventory.sku

@@ -1,0 +1,19 @@
+with source as (
+
+    {{ orderspace_live_rows('preorder_windows') }}
+
+),
+
+renamed as (
+
+    select
+        {{ as_text('id') }} as preorder_window_id,
+        {{ as_text('name') }} as preorder_window_name,
+        {{ as_date('deadline') }} as deadline_date,
+        {{ as_date('due') }} as due_date,
+        categories as categories
+    from source
+
+)
+
+select * from renamed
