@@ -20,11 +20,11 @@ ADDRESS = ["company_name", "contact_name", "line1", "line2", "city", "state", "p
 # The customers examples put postal_code before state.
 CUSTOMER_ADDRESS = ["company_name", "contact_name", "line1", "line2", "city", "postal_code", "state", "country"]
 # Key order as in the reference's examples, with attribute-list-only fields where the list puts them
-# and the fields no document lists ("source", "tags") last.
+# and the fields no document lists ("source", "tags", "website") last.
 SHAPES: dict[str, list[str]] = {
     "customers": ["id", "company_name", "created_at", "status", "reference", "internal_note", "buyers", "phone",
                   "email_addresses", "tax_number", "tax_rate_id", "addresses", "minimum_spend", "payment_terms_id",
-                  "customer_group_id", "price_list_id"],
+                  "customer_group_id", "price_list_id", "website"],
     "orders": ["id", "number", "created", "status", "customer_id", "company_name", "phone", "email_addresses",
                "created_by", "delivery_date", "reference", "internal_note", "customer_po_number", "customer_note",
                "standing_order_id", "shipping_type", "shipping_address", "billing_address", "order_lines", "currency",
