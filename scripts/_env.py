@@ -84,7 +84,7 @@ def ensure_dev_venv() -> Path:
     return _ensure_venv(VENV, ["-e", ".[dev]", "-e", "./sandbox"], DEV_INPUTS)
 
 
-def ensure_meltano(loaders: list[str]) -> Path:
+def ensure_meltano(loaders: list[str], utilities: tuple[str, ...] = ()) -> Path:
     """`.venv-meltano` with Meltano, and the tap plus `loaders` installed as plugins. Returns meltano.
 
     Meltano has a virtualenv of its own because it pins an older SQLAlchemy than the SDK needs.
@@ -92,10 +92,10 @@ def ensure_meltano(loaders: list[str]) -> Path:
     _ensure_venv(MELTANO_VENV, [f"meltano=={MELTANO_VERSION}"], ())
     meltano = bin_path(MELTANO_VENV, "meltano")
     stamp = ROOT / ".meltano" / STAMP_NAME
-    fingerprint = _fingerprint(MELTANO_INPUTS, " ".join(sorted(loaders)))
+    fingerprint = _fingerprint(MELTANO_INPUTS, " ".join(sorted([*loaders, *utilities])))
     plugin_dirs = [ROOT / ".meltano" / "extractors" / "tap-orderspace"] + [
         ROOT / ".meltano" / "loaders" / loader for loader in loaders
-    ]
+    ] + [ROOT / ".meltano" / "utilities" / utility for utility in utilities]
     installed = all((directory / "venv").is_dir() for directory in plugin_dirs)
     if installed and stamp.exists() and stamp.read_text().strip() == fingerprint:
         say("Meltano plugins are up to date")
@@ -106,6 +106,8 @@ def ensure_meltano(loaders: list[str]) -> Path:
     say("installing Meltano plugins")
     run([meltano, "install", "--clean", "--plugin-type", "extractor", "tap-orderspace"])
     run([meltano, "install", "--plugin-type", "loader", *loaders])
+    if utilities:
+        run([meltano, "install", "--plugin-type", "utility", *utilities])
     stamp.write_text(fingerprint + "\n")
     return meltano
 

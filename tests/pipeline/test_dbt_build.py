@@ -1,0 +1,186 @@
+"""`meltano run tap-orderspace <loader> dbt-<adapter>:build` from the sandbox: the marts hold the API's figures.
+
+DuckDB and PostgreSQL are built for real; Snowflake and BigQuery, whose warehouses are not reachable
+here, have the project parsed with their adapters and profiles.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import typing as t
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from orderspace_sandbox import Sandbox
+from psycopg.conninfo import conninfo_to_dict
+
+from .support import ROOT, DuckDBWarehouse, MeltanoProject, PostgresWarehouse, Warehouse, require_plugin
+
+MARTS_SCHEMA = "analytics"
+MARTS = ("fct_order_lines", "fct_orders", "fct_invoices", "dim_customers", "dim_products", "inventory_history")
+
+
+@pytest.fixture
+def dbt_project(meltano_project: MeltanoProject) -> Path:
+    """The dbt project copied into the Meltano project (dbt writes target/ beside it); the utilities shared."""
+    installed = ROOT / ".meltano" / "utilities"
+    (meltano_project.directory / ".meltano" / "utilities").symlink_to(installed, target_is_directory=True)
+    destination = meltano_project.directory / "transform"
+    shutil.copytree(ROOT / "transform", destination, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    return destination
+
+
+def mart(warehouse: Warehouse, name: str) -> str:
+    if isinstance(warehouse, DuckDBWarehouse):
+        return f'"{warehouse.catalog}"."{MARTS_SCHEMA}"."{name}"'
+    return f'"{MARTS_SCHEMA}"."{name}"'
+
+
+def scalar(warehouse: Warehouse, sql: str) -> t.Any:
+    ((value,),) = warehouse.rows(sql)
+    return value
+
+
+def column_types(warehouse: Warehouse, table: str) -> dict[str, str]:
+    found = warehouse.rows(
+        "select column_name, data_type from information_schema.columns where table_schema = %s and table_name = %s",
+        [MARTS_SCHEMA, table],
+    )
+    return {str(name): str(kind).lower() for name, kind in found}
+
+
+def money(value: t.Any) -> Decimal:
+    return Decimal(str(value or 0))
+
+
+def assert_dbt_passed(project: Path) -> None:
+    results = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    failed = [
+        (r["unique_id"], r["status"], r.get("message")) for r in results if r["status"] not in ("success", "pass")
+    ]
+    assert not failed, f"dbt build: {len(failed)} of {len(results)} nodes did not pass: {failed[:5]}"
+    tests = [r for r in results if r["unique_id"].startswith("test.")]
+    assert len(tests) >= 60, f"only {len(tests)} dbt tests ran"
+
+
+def assert_marts_match_sandbox(warehouse: Warehouse, sb: Sandbox) -> None:
+    totals = sb.totals()
+    invoices = list(sb.records("invoices"))
+    orders = list(sb.records("orders"))
+
+    # Receivables: gross total minus the payments made, invoice by invoice, to the penny.
+    expected_outstanding = sum(
+        (
+            money(i["gross_total"]) - sum((money(p["amount"]) for p in i.get("payments") or ()), Decimal(0))
+            for i in invoices
+        ),
+        Decimal(0),
+    )
+    assert money(scalar(warehouse, f"select sum(amount_outstanding) from {mart(warehouse, 'fct_invoices')}")) == (
+        expected_outstanding
+    )
+    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'fct_invoices')}") == totals["invoices"]
+
+    # Order lines: exactly the API's, and each order's gross total and line count as the API has them.
+    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'fct_order_lines')}") == totals["order_lines"]
+    assert (
+        scalar(warehouse, f"select count(distinct order_line_id) from {mart(warehouse, 'fct_order_lines')}")
+        == (totals["order_lines"])
+    )
+    loaded_orders = {
+        order_id: (money(gross), int(lines))
+        for order_id, gross, lines in warehouse.rows(
+            f"select order_id, gross_total, line_count from {mart(warehouse, 'fct_orders')}"  # noqa: S608
+        )
+    }
+    assert loaded_orders == {o["id"]: (money(o["gross_total"]), len(o["order_lines"])) for o in orders}
+
+    # Stock: one current row per SKU in the history, on hand as the API reported it.
+    levels = {level["sku"]: money(level["on_hand"]) for level in sb.records("inventory_levels")}
+    current = warehouse.rows(
+        f"select sku, on_hand from {mart(warehouse, 'inventory_history')} where valid_to is null"  # noqa: S608
+    )
+    assert {sku: money(on_hand) for sku, on_hand in current} == levels
+    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'dim_products')}") == totals["product_variants"]
+    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'dim_customers')}") == totals["customers"]
+
+    # Exact types: dates are DATE, money DECIMAL/NUMERIC, order numbers integers.
+    invoice_types = column_types(warehouse, "fct_invoices")
+    for column in ("invoice_date", "due_date"):
+        assert invoice_types[column] == "date", (column, invoice_types[column])
+    for column in ("gross_total", "amount_paid", "amount_outstanding"):
+        assert invoice_types[column].startswith(("decimal", "numeric")), (column, invoice_types[column])
+    order_types = column_types(warehouse, "fct_orders")
+    assert order_types["delivery_date"] == "date"
+    assert order_types["order_number"] in ("bigint", "integer"), order_types["order_number"]
+    assert order_types["created_at"].startswith("timestamp"), order_types["created_at"]
+    line_types = column_types(warehouse, "fct_order_lines")
+    for column in ("quantity", "unit_price", "net_amount", "dispatched_quantity"):
+        assert line_types[column].startswith(("decimal", "numeric")), (column, line_types[column])
+
+
+def test_meltano_run_builds_the_duckdb_marts(
+    meltano_project: MeltanoProject, sandbox: Sandbox, duckdb_target: Path, dbt_project: Path
+) -> None:
+    require_plugin("utilities", "dbt-duckdb")
+    meltano_project.env["DBT_DUCKDB_PATH"] = str(duckdb_target)
+    meltano_project.run("tap-orderspace", "target-duckdb", "dbt-duckdb:build")
+
+    assert_dbt_passed(dbt_project)
+    warehouse = DuckDBWarehouse(duckdb_target)
+    try:
+        assert_marts_match_sandbox(warehouse, sandbox)
+    finally:
+        warehouse.close()
+
+
+def test_meltano_run_builds_the_postgres_marts(
+    meltano_project: MeltanoProject, sandbox: Sandbox, postgres_target: str, dbt_project: Path
+) -> None:
+    require_plugin("utilities", "dbt-postgres")
+    parts = conninfo_to_dict(postgres_target)
+    meltano_project.env.update(
+        {
+            "DBT_POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
+            "DBT_POSTGRES_PORT": str(parts.get("port") or 5432),
+            "DBT_POSTGRES_USER": str(parts.get("user") or "postgres"),
+            "DBT_POSTGRES_PASSWORD": str(parts.get("password") or ""),
+            "DBT_POSTGRES_DBNAME": str(parts["dbname"]),
+        }
+    )
+    meltano_project.run("tap-orderspace", "target-postgres", "dbt-postgres:build")
+
+    assert_dbt_passed(dbt_project)
+    warehouse = PostgresWarehouse(postgres_target)
+    try:
+        assert_marts_match_sandbox(warehouse, sandbox)
+    finally:
+        warehouse.close()
+
+
+@pytest.mark.parametrize(
+    ("utility", "settings"),
+    [
+        (
+            "dbt-snowflake",
+            {"DBT_SNOWFLAKE_ACCOUNT": "offline", "DBT_SNOWFLAKE_USER": "u", "DBT_SNOWFLAKE_DATABASE": "raw"},
+        ),
+        ("dbt-bigquery", {"DBT_BIGQUERY_PROJECT": "offline", "DBT_BIGQUERY_METHOD": "oauth"}),
+    ],
+    ids=["snowflake", "bigquery"],
+)
+def test_the_project_parses_for_the_cloud_warehouses(
+    meltano_project: MeltanoProject, dbt_project: Path, utility: str, settings: dict[str, str]
+) -> None:
+    """`dbt parse` needs no connection: every model, test and snapshot renders with the adapter's macros."""
+    require_plugin("utilities", utility)
+    meltano_project.env.update(settings)
+    meltano_project.meltano("invoke", f"{utility}:parse")
+
+    manifest = json.loads((dbt_project / "target" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["metadata"]["adapter_type"] == utility.removeprefix("dbt-")
+    names = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] in ("model", "snapshot")}
+    assert set(MARTS) <= names
+    assert len([n for n in names if n.startswith("stg_orderspace__")]) == 17
