@@ -93,9 +93,11 @@ def ensure_meltano(loaders: list[str], utilities: tuple[str, ...] = ()) -> Path:
     meltano = bin_path(MELTANO_VENV, "meltano")
     stamp = ROOT / ".meltano" / STAMP_NAME
     fingerprint = _fingerprint(MELTANO_INPUTS, " ".join(sorted([*loaders, *utilities])))
-    plugin_dirs = [ROOT / ".meltano" / "extractors" / "tap-orderspace"] + [
-        ROOT / ".meltano" / "loaders" / loader for loader in loaders
-    ] + [ROOT / ".meltano" / "utilities" / utility for utility in utilities]
+    plugin_dirs = (
+        [ROOT / ".meltano" / "extractors" / "tap-orderspace"]
+        + [ROOT / ".meltano" / "loaders" / loader for loader in loaders]
+        + [ROOT / ".meltano" / "utilities" / utility for utility in utilities]
+    )
     installed = all((directory / "venv").is_dir() for directory in plugin_dirs)
     if installed and stamp.exists() and stamp.read_text().strip() == fingerprint:
         say("Meltano plugins are up to date")

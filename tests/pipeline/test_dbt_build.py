@@ -12,6 +12,7 @@ import typing as t
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from orderspace_sandbox import Sandbox
 from psycopg.conninfo import conninfo_to_dict
@@ -38,8 +39,13 @@ def mart(warehouse: Warehouse, name: str) -> str:
     return f'"{MARTS_SCHEMA}"."{name}"'
 
 
-def scalar(warehouse: Warehouse, sql: str) -> t.Any:
-    ((value,),) = warehouse.rows(sql)
+def select(warehouse: Warehouse, columns: str, table: str, where: str = "") -> list[tuple[t.Any, ...]]:
+    """Rows of a mart; only this module's own literals are formatted in."""
+    return warehouse.rows(f"select {columns} from {mart(warehouse, table)} {where}")  # noqa: S608
+
+
+def scalar(warehouse: Warehouse, columns: str, table: str) -> t.Any:
+    ((value,),) = select(warehouse, columns, table)
     return value
 
 
@@ -78,33 +84,24 @@ def assert_marts_match_sandbox(warehouse: Warehouse, sb: Sandbox) -> None:
         ),
         Decimal(0),
     )
-    assert money(scalar(warehouse, f"select sum(amount_outstanding) from {mart(warehouse, 'fct_invoices')}")) == (
-        expected_outstanding
-    )
-    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'fct_invoices')}") == totals["invoices"]
+    assert money(scalar(warehouse, "sum(amount_outstanding)", "fct_invoices")) == expected_outstanding
+    assert scalar(warehouse, "count(*)", "fct_invoices") == totals["invoices"]
 
     # Order lines: exactly the API's, and each order's gross total and line count as the API has them.
-    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'fct_order_lines')}") == totals["order_lines"]
-    assert (
-        scalar(warehouse, f"select count(distinct order_line_id) from {mart(warehouse, 'fct_order_lines')}")
-        == (totals["order_lines"])
-    )
+    assert scalar(warehouse, "count(*)", "fct_order_lines") == totals["order_lines"]
+    assert scalar(warehouse, "count(distinct order_line_id)", "fct_order_lines") == totals["order_lines"]
     loaded_orders = {
         order_id: (money(gross), int(lines))
-        for order_id, gross, lines in warehouse.rows(
-            f"select order_id, gross_total, line_count from {mart(warehouse, 'fct_orders')}"  # noqa: S608
-        )
+        for order_id, gross, lines in select(warehouse, "order_id, gross_total, line_count", "fct_orders")
     }
     assert loaded_orders == {o["id"]: (money(o["gross_total"]), len(o["order_lines"])) for o in orders}
 
     # Stock: one current row per SKU in the history, on hand as the API reported it.
     levels = {level["sku"]: money(level["on_hand"]) for level in sb.records("inventory_levels")}
-    current = warehouse.rows(
-        f"select sku, on_hand from {mart(warehouse, 'inventory_history')} where valid_to is null"  # noqa: S608
-    )
+    current = select(warehouse, "sku, on_hand", "inventory_history", "where valid_to is null")
     assert {sku: money(on_hand) for sku, on_hand in current} == levels
-    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'dim_products')}") == totals["product_variants"]
-    assert scalar(warehouse, f"select count(*) from {mart(warehouse, 'dim_customers')}") == totals["customers"]
+    assert scalar(warehouse, "count(*)", "dim_products") == totals["product_variants"]
+    assert scalar(warehouse, "count(*)", "dim_customers") == totals["customers"]
 
     # Exact types: dates are DATE, money DECIMAL/NUMERIC, order numbers integers.
     invoice_types = column_types(warehouse, "fct_invoices")
@@ -132,6 +129,43 @@ def test_meltano_run_builds_the_duckdb_marts(
     warehouse = DuckDBWarehouse(duckdb_target)
     try:
         assert_marts_match_sandbox(warehouse, sandbox)
+    finally:
+        warehouse.close()
+
+    # The deletion contract, marked by hand as the tap's change capture would mark it.
+    order = next(o for o in sandbox.records("orders") if len(o["order_lines"]) >= 2)
+    invoice = next(iter(sandbox.records("invoices")))
+    with duckdb.connect(str(duckdb_target)) as con:
+        con.execute(
+            "create table if not exists orderspace.deleted_records (stream varchar, id varchar, deleted_at timestamp)"
+        )
+        con.execute("insert into orderspace.deleted_records (stream, id) values ('orders', ?)", [order["id"]])
+        con.execute(
+            "create table if not exists orderspace.reconciliations "
+            "(stream varchar, started_at timestamp, completed_at timestamp, version bigint)"
+        )
+        # A full read of tax_rates that began after every row was extracted: it saw none of them.
+        con.execute(
+            "insert into orderspace.reconciliations (stream, started_at, completed_at, version) "
+            "values ('tax_rates', now()::timestamp + interval 1 day, now()::timestamp + interval 1 day, 1)"
+        )
+        con.execute("alter table orderspace.invoices add column if not exists _sdc_deleted_at varchar")
+        con.execute(
+            "update orderspace.invoices set _sdc_deleted_at = '2026-01-01T00:00:00Z' where id = ?", [invoice["id"]]
+        )
+    meltano_project.meltano("invoke", "dbt-duckdb:build")
+
+    assert_dbt_passed(dbt_project)
+    warehouse = DuckDBWarehouse(duckdb_target)
+    try:
+        where = f"where order_id = '{order['id']}'"
+        assert select(warehouse, "count(*)", "fct_orders", where) == [(0,)]
+        assert select(warehouse, "count(*)", "fct_order_lines", where) == [(0,)]
+        lines = scalar(warehouse, "count(*)", "fct_order_lines")
+        assert lines == sandbox.totals()["order_lines"] - len(order["order_lines"])
+        assert select(warehouse, "count(*)", "fct_invoices", f"where invoice_id = '{invoice['id']}'") == [(0,)]
+        staged = warehouse.rows("select count(*) from analytics_staging.stg_orderspace__tax_rates")
+        assert staged == [(0,)]
     finally:
         warehouse.close()
 
