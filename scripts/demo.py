@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Orderspace sandbox -> Meltano -> DuckDB, then each table's row count beside the sandbox's totals.
+"""Orderspace sandbox -> Meltano -> DuckDB -> dbt, then row counts beside the sandbox's and answers from the marts.
 
     python3 scripts/demo.py
 
 Needs only Python 3.11 and pip: creates (or reuses) `.venv` and `.venv-meltano`, installs the
 tap and target-duckdb into Meltano, extracts 2,000 sandbox orders with everything around them,
-and exits non-zero if any table holds a different number of rows than the sandbox served.
+builds the dbt models (transform/), exits non-zero if any table holds a different number of rows
+than the sandbox served, and ends with a few answers from the marts (docs/models.md).
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -33,6 +35,31 @@ DATABASE = DEMO_DIR / "warehouse.duckdb"
 SYSTEM_DB = DEMO_DIR / "meltano.db"
 SCHEMA = "orderspace"
 SANDBOX_ARGS = ("--port", "0", "--seed", "7", "--orders", "2000", "--rate-limit", "0")
+MARTS = "analytics"
+# The tap's change-capture bookkeeping: tables of its own, with no counterpart among the sandbox's totals.
+BOOKKEEPING = ("deleted_records", "reconciliations")
+
+# Run by `.venv`'s python (duckdb); the questions a wholesaler asks first, answered from the marts.
+_ANSWERS = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+for title, query in [
+    ("Sales by month (orders placed, not cancelled)",
+     "select order_month, count(*) as orders, sum(net_total) as net, sum(gross_total) as gross "
+     "from analytics.fct_orders where order_status <> 'cancelled' group by 1 order by 1 desc limit 6"),
+    ("Receivables by ageing bucket",
+     "select ageing_bucket, count(*) as invoices, sum(amount_outstanding) as outstanding from analytics.fct_invoices "
+     "where amount_outstanding <> 0 group by 1 order by min(days_overdue)"),
+    ("Top products by net sales",
+     "select l.sku, any_value(p.product_name) as product, sum(l.quantity) as units, sum(l.net_amount) as net "
+     "from analytics.fct_order_lines l join analytics.dim_products p using (sku) "
+     "where l.order_status <> 'cancelled' group by 1 order by net desc limit 5"),
+    ("Stock on hand (lowest available first)",
+     "select sku, product_name, on_hand, available from analytics.dim_products order by available, sku limit 5"),
+]:
+    print(f"\\n{title}")
+    con.sql(query).show(max_width=120)
+"""
 
 
 def compare(counts: dict[str, int], totals: dict[str, int]) -> int:
@@ -56,7 +83,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         python = ensure_dev_venv()
-        meltano = ensure_meltano(["target-duckdb"])
+        meltano = ensure_meltano(["target-duckdb"], ("dbt-duckdb",))
         DEMO_DIR.mkdir(parents=True, exist_ok=True)
         for leftover in (DATABASE, SYSTEM_DB):
             leftover.unlink(missing_ok=True)
@@ -68,14 +95,16 @@ def main() -> int:
                 TAP_ORDERSPACE_START_DATE="2000-01-01T00:00:00Z",
                 TARGET_DUCKDB_FILEPATH=str(DATABASE),
                 TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA=SCHEMA,
+                DBT_DUCKDB_PATH=str(DATABASE),
+                DBT_SOURCE_SCHEMA=SCHEMA,
                 MELTANO_DATABASE_URI=f"sqlite:///{SYSTEM_DB}",
             )
-            say("meltano run tap-orderspace target-duckdb")
+            say("meltano run tap-orderspace target-duckdb dbt-duckdb:build")
             extract_started = time.monotonic()
-            run([meltano, "run", "tap-orderspace", "target-duckdb"], env=env)
-            say(f"extract and load took {elapsed(extract_started)}")
+            run([meltano, "run", "tap-orderspace", "target-duckdb", "dbt-duckdb:build"], env=env)
+            say(f"extract, load and dbt build took {elapsed(extract_started)}")
             totals = {str(name): int(count) for name, count in sandbox.get("/_sandbox/totals").items()}
-        counts = duckdb_row_counts(python, DATABASE, SCHEMA)
+        counts = {name: n for name, n in duckdb_row_counts(python, DATABASE, SCHEMA).items() if name not in BOOKKEEPING}
     except SetupError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
@@ -91,7 +120,9 @@ def main() -> int:
     query = f"select status, count(*) from {DATABASE.stem}.{SCHEMA}.orders group by 1"  # noqa: S608 - printed, not run
     code = f"import duckdb; con = duckdb.connect('{DATABASE.relative_to(ROOT)}'); con.sql('{query}').show()"
     print(f'    .venv/bin/python -c "{code}"')
-    return 0
+    say(f"the models: schema '{MARTS}' (marts) and '{MARTS}_staging' (typed raw tables); docs/models.md")
+    answers = subprocess.run([str(python), "-c", _ANSWERS, str(DATABASE)], cwd=ROOT, check=False)
+    return answers.returncode
 
 
 if __name__ == "__main__":
