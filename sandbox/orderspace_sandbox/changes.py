@@ -131,11 +131,26 @@ def _new_invoices(site: Site, count: int, changes: Changes) -> None:
         row = site.world.by_key["orders"][order_id]
         order = row.doc()
         when = changes.now()
-        invoice = site.add_invoice(order, site.customer_by_id[order["customer_id"]], when, when, insert=True)
+        invoice = site.add_invoice(
+            order, site.customer_by_id[order["customer_id"]], when, _pay_on_the_spot(site, order, when), insert=True
+        )
         site.uninvoiced.pop(order_id)
         site.world.rewrite("orders", row, order)
         changes.created["invoices"].append(invoice.key)
         changes.touch("orders", order_id)
+
+
+def _pay_on_the_spot(site: Site, order: dict[str, Any], when: float) -> Callable[[dict[str, Any]], None]:
+    """Most new invoices are paid at once (by card at checkout), some get their deposit, the rest wait."""
+
+    def settle(invoice: dict[str, Any]) -> None:
+        r = site.rng.random()
+        if r < 0.7:
+            site.pay_rest(invoice, order, when)
+        elif r < 0.8:
+            site.pay_deposit(invoice, order, when)
+
+    return settle
 
 
 def _recent(site: Site, pool: dict[str, None]) -> str | None:
@@ -185,9 +200,8 @@ def _settle(site: Site, invoice_id: str, changes: Changes) -> None:
     # The order may have been deleted since; the invoice is paid all the same.
     order_row = site.world.by_key["orders"].get(invoice["orders"][0]["id"])
     order = order_row.doc() if order_row is not None else None
-    owed = round(invoice["gross_total"] - sum(p["amount"] for p in invoice["payments"]), 2)
     when = changes.now()
-    site.pay(invoice, order, when, owed)
+    site.pay_rest(invoice, order, when)
     site.unpaid.pop(invoice_id)
     row.updated = when
     site.world.rewrite("invoices", row, invoice)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import calendar
 import gc
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .site import Customer, Site, tax_fields
@@ -193,36 +195,83 @@ def _orders(site: Site, count: int) -> None:
 
 
 def _history(site: Site, order: dict[str, Any], customer: Customer, created: int) -> None:
-    """Give a seeded order what happened to it before the anchor: an invoice, payments, dispatches."""
+    """Give a seeded order what happened to it before the anchor, as on a real site: within weeks
+    nearly every order is invoiced, dispatched and paid, or cancelled. A few stay open for long:
+    standing orders, preorders whose window is far off, orders stuck awaiting stock, slow payers."""
     rng = site.rng
+    start = created
+    if order["status"] == "preorder":
+        # Most preorders are released when their window's stock arrives; the rest wait on.
+        released = created + rng.randint(20 * DAY, 150 * DAY)
+        if rng.random() < 0.85 and released <= ANCHOR:
+            order["status"] = "new"
+            for line in order["order_lines"]:
+                line["on_hold"] = False
+            start = released
     invoiced = False
-    # Standing orders and preorders keep the status they were created with.
     if order["status"] == "new":
-        if rng.random() < 0.04:
-            order["status"] = "cancelled"
+        r = rng.random()
+        if r < 0.05:
+            if start + rng.randint(0, 10 * DAY) <= ANCHOR:
+                order["status"] = "cancelled"
+        elif r < 0.07:
+            # Stuck (awaiting stock or the customer): released, never invoiced or dispatched.
+            if start + DAY <= ANCHOR:
+                order["status"] = "released"
         else:
-            order["status"] = site.one(("new", "released"))
-            when = created + rng.randint(3600, 6 * DAY)
-            if rng.random() < 0.78 and when <= ANCHOR:
-                site.add_invoice(order, customer, when, pay_by=ANCHOR)
+            order["status"] = "released" if start + rng.randint(3600, 3 * DAY) <= ANCHOR else "new"
+            when = start + rng.randint(3600, 6 * DAY)
+            if when <= ANCHOR:
+                site.add_invoice(order, customer, when, _settle_in_time(site, order))
                 invoiced = True
-            _seed_dispatches(site, order, created)
+            _seed_dispatches(site, order, start)
     site.track(order, invoiced)
     site.world.add("orders", site.world.row("orders", order, created))
+
+
+def _settle_in_time(site: Site, order: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """Payments as customers make them: most within their terms, a few months late, a very few never;
+    none after the anchor."""
+    rng = site.rng
+
+    def settle(invoice: dict[str, Any]) -> None:
+        issued = _epoch(invoice["invoice_date"])
+        due = _epoch(invoice["due_date"])
+        if invoice["deposit"] and rng.random() < 0.6:
+            deposit_at = _epoch(invoice["deposit"]["due_date"]) - rng.randint(0, 3) * DAY
+            if deposit_at <= ANCHOR:
+                site.pay_deposit(invoice, order, max(issued, deposit_at))
+        r = rng.random()
+        if r < 0.01:
+            return
+        if r < 0.07:
+            paid_at = due + rng.randint(60, 200) * DAY
+        else:
+            paid_at = issued + rng.randint(0, max(1, int((due - issued) / DAY) + 14)) * DAY
+        if paid_at <= ANCHOR:
+            site.pay_rest(invoice, order, paid_at)
+
+    return settle
+
+
+def _epoch(date: str) -> int:
+    return calendar.timegm(time.strptime(date, "%Y-%m-%d"))
 
 
 def _seed_dispatches(site: Site, order: dict[str, Any], created: int) -> None:
     rng = site.rng
     lines = site.dispatchable(order)
-    when = _batch(site, created + rng.randint(DAY // 2, 10 * DAY))
-    if not lines or rng.random() >= 0.7 or when > ANCHOR:
+    # Most go within days; some wait for the delivery date the customer asked for.
+    delay = rng.randint(DAY // 2, 10 * DAY) if rng.random() < 0.8 else rng.randint(10 * DAY, 40 * DAY)
+    when = _batch(site, created + delay)
+    if not lines or when > ANCHOR:
         return
     if len(lines) > 1 and rng.random() < 0.15:
-        # Part of the order goes first; the rest may follow later.
+        # Part of the order goes first; the rest follows when it is in stock.
         first = lines[: len(lines) // 2]
         site.add_dispatch(order, when, first)
         later = _batch(site, when + rng.randint(DAY, 20 * DAY))
-        if later <= ANCHOR and rng.random() < 0.6:
+        if later <= ANCHOR and rng.random() < 0.97:
             site.add_dispatch(order, later, lines[len(first) :])
     else:
         site.add_dispatch(order, when, lines)

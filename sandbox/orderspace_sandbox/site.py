@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -574,8 +574,14 @@ class Site:
         return row
 
     def add_invoice(
-        self, order: dict[str, Any], customer: Customer, created: float, pay_by: float, insert: bool = False
+        self,
+        order: dict[str, Any],
+        customer: Customer,
+        created: float,
+        settle: Callable[[dict[str, Any]], None],
+        insert: bool = False,
     ) -> Row:
+        """Invoice the whole order; `settle` records what was paid before the invoice is stored."""
         rng = self.rng
         self._invoice_number += 1
         invoice_day = created + self.one((0, 0, 0, -DAY, DAY, 3 * DAY))
@@ -637,16 +643,21 @@ class Site:
             "gross_total": gross,
             "payments": [],
         }
-        r = rng.random()
-        if r < 0.7:
-            self.pay(invoice, order, min(pay_by, created + rng.randint(0, 40 * DAY)), gross)
-        elif r < 0.8 and deposit:
-            self.pay(invoice, order, created, round(gross * deposit["percentage"] / 100, 2))
+        settle(invoice)
         if not invoice["paid"]:
             self.unpaid[invoice["id"]] = None
         row = self.world.row("invoices", invoice, created)
         (self.world.insert if insert else self.world.add)("invoices", row)
         return row
+
+    def pay_deposit(self, invoice: dict[str, Any], order: dict[str, Any], when: float) -> None:
+        """Pay the deposit the invoice's payment terms ask for; none asked, nothing paid."""
+        if invoice["deposit"]:
+            self.pay(invoice, order, when, round(invoice["gross_total"] * invoice["deposit"]["percentage"] / 100, 2))
+
+    def pay_rest(self, invoice: dict[str, Any], order: dict[str, Any] | None, when: float) -> None:
+        owed = round(invoice["gross_total"] - sum(p["amount"] for p in invoice["payments"]), 2)
+        self.pay(invoice, order, when, owed)
 
     def pay(self, invoice: dict[str, Any], order: dict[str, Any] | None, when: float, amount: int | float) -> None:
         """Record a payment; paid in full marks the order's invoiced lines paid (if it still exists)."""

@@ -6,6 +6,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -256,12 +257,46 @@ def test_references_between_records_hold(big: Sandbox) -> None:
         assert all(c["id"] in ids["categories"] for c in window["categories"])
 
 
-def test_about_sixty_percent_of_orders_are_dispatched_and_seventy_invoiced(big: Sandbox) -> None:
-    orders = len(big.records("orders"))
+DATA_END = datetime(2026, 1, 1, tzinfo=UTC)
+OPEN = ("new", "released", "invoiced", "part_fulfilled", "preorder", "standing_order")
+
+
+def test_old_orders_are_nearly_all_closed_and_a_few_stay_open(big: Sandbox) -> None:
+    cutoff = (DATA_END - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    old = [o for o in big.records("orders") if o["created"] < cutoff]
+    statuses = Counter(o["status"] for o in old)
+    open_share = sum(statuses[s] for s in OPEN) / len(old)
+    assert 0.01 <= open_share <= 0.10
+    assert statuses["fulfilled"] / len(old) > 0.8
+    assert 0.02 <= statuses["cancelled"] / len(old) <= 0.08
+    # The ones that stay open are of every long-lived kind.
+    assert min(statuses["preorder"], statuses["standing_order"], statuses["released"]) > 0
+
+
+def test_recent_orders_are_a_mix_of_every_stage(big: Sandbox) -> None:
+    recent = [o for o in big.records("orders") if o["created"] >= "2025-12-01"]
+    statuses = Counter(o["status"] for o in recent)
+    assert {"new", "released", "invoiced", "part_fulfilled", "fulfilled", "preorder"} <= set(statuses)
+    assert sum(statuses[s] for s in OPEN) / len(recent) > 0.2
+
+
+def test_old_invoices_are_paid_but_for_a_few_slow_payers(big: Sandbox) -> None:
+    old_due = (DATA_END - timedelta(days=90)).strftime("%Y-%m-%d")
+    old = [i for i in big.records("invoices") if i["due_date"] < old_due]
+    unpaid = [i for i in old if not i["paid"]]
+    assert 0.002 <= len(unpaid) / len(old) <= 0.06
+    every_unpaid = [i for i in big.records("invoices") if not i["paid"]]
+    overdue = [(DATA_END - datetime.fromisoformat(i["due_date"]).replace(tzinfo=UTC)).days for i in every_unpaid]
+    assert any(60 <= days < 90 for days in overdue)
+    assert any(days >= 90 for days in overdue)
+
+
+def test_nearly_every_order_not_cancelled_is_dispatched_and_invoiced(big: Sandbox) -> None:
+    orders = [o for o in big.records("orders") if o["status"] != "cancelled"]
     dispatched = {d["order_id"] for d in big.records("dispatches")}
     invoiced = {o["id"] for i in big.records("invoices") for o in i["orders"]}
-    assert 0.5 <= len(dispatched) / orders <= 0.7
-    assert 0.6 <= len(invoiced) / orders <= 0.8
+    assert 0.85 <= len(dispatched & {o["id"] for o in orders}) / len(orders) <= 0.99
+    assert 0.85 <= len(invoiced) / len(orders) <= 0.99
 
 
 def test_default_sizes_follow_the_order_count(big: Sandbox) -> None:
