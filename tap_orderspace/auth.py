@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+import typing as t
 from collections.abc import Callable
 
 import backoff
@@ -11,16 +13,27 @@ import requests
 
 from tap_orderspace.errors import AuthenticationError, OrderspaceAPIError
 
+if t.TYPE_CHECKING:
+    from tap_orderspace.pacing import RequestPacer
+
 logger = logging.getLogger("tap-orderspace")
 
 # Renew this long before expiry (capped at a tenth of the lifetime, so that the
 # short-lived tokens of tests are still used for most of their life).
 RENEWAL_MARGIN_SECONDS = 60.0
 TOKEN_REQUEST_TRIES = 5
+MAX_TOKEN_THROTTLES = 5
+# What a bearer token may be made of (RFC 6750 b64token): anything else cannot be sent
+# in a header, and is never repeated in a message either.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class _TransientTokenFailure(Exception):
     """The token endpoint did not answer usefully; worth another try."""
+
+
+class _ServerClock(t.Protocol):
+    def observe(self, date_header: str | None, received_at: float) -> None: ...
 
 
 class ClientCredentialsToken:
@@ -38,6 +51,10 @@ class ClientCredentialsToken:
         session: requests.Session,
         timeout: float,
         clock: Callable[[], float] = time.monotonic,
+        pacer: RequestPacer | None = None,
+        throttle_wait: Callable[[requests.Response, str], float] | None = None,
+        server_clock: _ServerClock | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._auth_url = auth_url
         self._client_id = client_id
@@ -45,6 +62,10 @@ class ClientCredentialsToken:
         self._session = session
         self._timeout = timeout
         self._clock = clock
+        self._pacer = pacer
+        self._throttle_wait = throttle_wait
+        self._server_clock = server_clock
+        self._wall_clock = wall_clock
         self._access_token: str | None = None
         self._renew_at = 0.0
         self.tokens_fetched = 0
@@ -72,20 +93,7 @@ class ClientCredentialsToken:
         logger=None,
     )
     def _fetch(self) -> None:
-        try:
-            response = self._session.post(
-                self._auth_url,
-                data={
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                    "grant_type": "client_credentials",
-                },
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-            )
-        except requests.RequestException as exc:
-            logger.warning("Token request to %s failed (%s); retrying", self._auth_url, type(exc).__name__)
-            raise _TransientTokenFailure(type(exc).__name__) from None
+        response = self._post_paced()
         if response.status_code >= 500:
             logger.warning("Token endpoint answered %s; retrying", response.status_code)
             raise _TransientTokenFailure(f"HTTP {response.status_code}")
@@ -99,15 +107,56 @@ class ClientCredentialsToken:
             body = response.json()
             token = body["access_token"]
             lifetime = float(body.get("expires_in", 1800))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise OrderspaceAPIError(
                 f"The token endpoint {self._auth_url} answered HTTP {response.status_code} "
                 "without an access token: check auth_url"
             ) from exc
+        if not isinstance(token, str) or _B64TOKEN.fullmatch(token) is None:
+            raise OrderspaceAPIError(
+                f"The token endpoint {self._auth_url} issued an access token that cannot be sent in an "
+                "HTTP header (it holds spaces, line breaks or other characters a bearer token may not): "
+                "check auth_url, and report it to Orderspace if it is theirs"
+            )
+        if not (lifetime > 0 and lifetime < 10**9):
+            lifetime = 1800.0
         self._access_token = token
         self._renew_at = self._clock() + lifetime - min(RENEWAL_MARGIN_SECONDS, lifetime / 10)
         self.tokens_fetched += 1
         logger.info("Obtained an access token valid for %.0f s", lifetime)
+
+    def _post_paced(self) -> requests.Response:
+        """POST the credentials; a 429 is waited out like the API's own, within the same pacer."""
+        for _ in range(MAX_TOKEN_THROTTLES + 1):
+            if self._pacer is not None:
+                self._pacer.wait_for_turn()
+            try:
+                response = self._session.post(
+                    self._auth_url,
+                    data={
+                        "client_id": self._client_id,
+                        "client_secret": self._client_secret,
+                        "grant_type": "client_credentials",
+                    },
+                    headers={"Accept": "application/json"},
+                    timeout=self._timeout,
+                )
+            except requests.RequestException as exc:
+                logger.warning("Token request to %s failed (%s); retrying", self._auth_url, type(exc).__name__)
+                raise _TransientTokenFailure(type(exc).__name__) from None
+            if self._server_clock is not None:
+                self._server_clock.observe(response.headers.get("Date"), self._wall_clock())
+            if response.status_code != 429:
+                return response
+            wait = self._throttle_wait(response, "the token request") if self._throttle_wait else 60.0
+            if self._pacer is not None:
+                self._pacer.hold(wait)
+            else:
+                time.sleep(wait)
+        raise OrderspaceAPIError(
+            f"The token endpoint {self._auth_url} throttled {MAX_TOKEN_THROTTLES + 1} token requests in a row "
+            "(HTTP 429): another client may be using this integration; try again later"
+        )
 
 
 def _oauth_error_code(response: requests.Response) -> str:

@@ -1,41 +1,53 @@
-"""The one base stream: requests, pacing, retries, paging, windows and state.
+"""The one base stream: paging, windows, change capture, reconciliation and the record path.
 
-Streams in `streams.py` only declare what differs between resources; everything that
-happens on the wire or in the state happens here.
+Streams in `streams.py` only declare what differs between resources; the wire belongs to
+`http_client.OrderspaceClient`, the bookmarks to `state`, the record checks to `records`.
+
+A run of an incremental stream has up to two passes:
+
+1. the window: records created (or updated) since the bookmark, less the lookback, newest
+   first; or, once every `reconcile_interval_days` and on a first sync, every record, as one
+   Singer table version that is activated (older rows marked deleted) when the read is complete;
+2. change capture, for streams whose records stay open for months (orders, invoices): the
+   records open at the last run are listed again through the API's cheapest filter
+   (`status=...`, `paid=false`), and those that left the open set since, or that another
+   stream named as changed (a new dispatch names its order), are retrieved by id; a 404
+   there is a deletion, written to `deleted_records` at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.resources
+import logging
 import typing as t
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import backoff
-import msgspec
-import requests
-from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
+from singer_sdk import Stream, StreamSchema
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.schema.source import SchemaDirectory
 from singer_sdk.singerlib import RecordMessage
 
 from tap_orderspace import state as st
-from tap_orderspace.errors import AuthenticationError, OrderspaceAPIError
+from tap_orderspace.errors import OrderspaceAPIError, StateError
+from tap_orderspace.http_client import OrderspaceClient, RecordNotFound
+from tap_orderspace.records import UNDOCUMENTED_FIELDS, UNDOCUMENTED_SCHEMA, Problems, RecordShape
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_orderspace.tap import TapOrderspace
+logger = logging.getLogger("tap-orderspace")
 
-REQUEST_TRIES = 6  # the first attempt and five retries, about 30 s of backoff in all
-MAX_BACKOFF_SECONDS = 30
-DEFAULT_THROTTLE_WAIT_SECONDS = 60.0
-MAX_CONSECUTIVE_THROTTLES = 10
 CURSOR_REFUSED = frozenset({400, 404, 422})
 # Orderspace's `*_since` filters take whole seconds; asking from one second earlier
 # makes the window safe whether the API treats the bound as inclusive or exclusive.
 # Records older than the window are then dropped here, so none is emitted twice.
 SINCE_MARGIN = dt.timedelta(seconds=1)
+# A page that says `has_more` but holds nothing is asked for again this many times.
+EMPTY_PAGE_TRIES = 3
 
 
 def _schema_directory() -> Path | importlib.resources.abc.Traversable:
@@ -49,16 +61,103 @@ def _schema_directory() -> Path | importlib.resources.abc.Traversable:
 SCHEMAS = SchemaDirectory(_schema_directory())
 
 
-class TransientRequestError(Exception):
-    """A failure worth retrying: 5xx, a dropped connection, a timeout, a garbled body."""
+class OrderspaceSchema(StreamSchema[str]):
+    """The stream's schema file, plus the column that keeps the fields it does not list."""
+
+    def get_stream_schema(self, stream: t.Any, stream_class: t.Any) -> dict[str, t.Any]:
+        schema = super().get_stream_schema(stream, stream_class)
+        if getattr(stream, "keeps_undocumented_fields", False):
+            schema["properties"].setdefault(UNDOCUMENTED_FIELDS, dict(UNDOCUMENTED_SCHEMA))
+        return schema
 
 
-class OrderspaceStream(RESTStream[str]):
+@dataclass(frozen=True)
+class OpenRecords:
+    """Which records still change (an order not yet fulfilled, an unpaid invoice), and the
+    list filter that finds them: `?<field>=<value>` for each open value."""
+
+    field: str
+    open_values: tuple[t.Any, ...]
+
+    def is_open(self, record: dict[str, t.Any]) -> bool:
+        return record.get(self.field) in self.open_values
+
+    def filters(self) -> list[dict[str, str]]:
+        return [
+            {self.field: str(value).lower() if isinstance(value, bool) else str(value)} for value in self.open_values
+        ]
+
+
+@dataclass(frozen=True)
+class ChangeSignal:
+    """A new record of this stream changes records of another: `path` leads to their ids
+    (`("order_id",)`, or `("orders", "id")` through an array)."""
+
+    stream: str
+    path: tuple[str, ...]
+
+    def ids_in(self, record: dict[str, t.Any]) -> set[str]:
+        values: list[t.Any] = [record]
+        for step in self.path:
+            nested: list[t.Any] = []
+            for value in values:
+                found = value.get(step) if isinstance(value, dict) else None
+                nested.extend(found if isinstance(found, list) else [found])
+            values = nested
+        return {value for value in values if isinstance(value, str) and value}
+
+
+@dataclass
+class _PagingWatch:
+    """What one pass over a window has seen, to tell odd paging from the end of a list."""
+
+    seen: set[str] = field(default_factory=set)
+    empty_pages: int = 0
+    restarted: bool = False
+
+    def restart(self, window: st.ExtractionWindow) -> None:
+        window.starting_after = None
+        self.restarted = True
+        self.seen.clear()
+
+
+class ChangeLog:
+    """Where streams write what the warehouse needs besides records: deletions seen by a
+    retrieve, and the full reads that make older rows deletions."""
+
+    def __init__(self) -> None:
+        self.deleted_records: EmittedRowsStream | None = None
+        self.reconciliations: EmittedRowsStream | None = None
+        self.problems = Problems()
+        self.streams: dict[str, OrderspaceStream] = {}
+        self._unfinished: set[str] | None = None
+
+    def captures_changes_of(self, name: str) -> bool:
+        """Whether this run performs `name`'s change capture (only then is it signalled)."""
+        stream = self.streams.get(name)
+        return stream is not None and stream.open_records is not None and stream.selected
+
+    def stream_done(self, name: str) -> None:
+        """After the run's last stream, one WARNING sums up what was skipped or repaired."""
+        if self._unfinished is None:
+            self._unfinished = {
+                stream.name
+                for stream in self.streams.values()
+                if not isinstance(stream, NestedRowsStream) and (stream.selected or stream.has_selected_descendents)
+            }
+        self._unfinished.discard(name)
+        if not self._unfinished and (summary := self.problems.summary()):
+            logger.warning("Run complete, with records skipped or repaired: %s", summary)
+
+
+class OrderspaceStream(Stream):
     """A list endpoint of the Orderspace API."""
 
-    schema = StreamSchema(SCHEMAS)
+    schema = OrderspaceSchema(SCHEMAS)
 
-    primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)  # type: ignore[misc]
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)
+    #: The list endpoint, below the API URL; the stream's name unless declared.
+    path: str = ""
     #: Whether the endpoint pages with `limit` / `starting_after` / `has_more`.
     paginated: bool = True
     #: The record field whose value is the `starting_after` cursor for the next page.
@@ -69,108 +168,161 @@ class OrderspaceStream(RESTStream[str]):
     honours_start_date: bool = False
     #: Whether `lookback_window_days` re-reads records that change after creation.
     honours_lookback: bool = False
-
-    _tap: TapOrderspace
+    #: Names the API sends for a schema field (the reference and the live API disagree).
+    field_aliases: t.ClassVar[dict[str, str]] = {}
+    #: Whether this incremental stream is read in full every `reconcile_interval_days`
+    #: (the API can delete its records). Full-table streams are complete on every run.
+    reconciles: bool = False
+    #: Records that keep changing, re-read on every run (change capture).
+    open_records: OpenRecords | None = None
+    #: The key of one record in a retrieve's answer (`{"order": {...}}`).
+    record_name: str | None = None
+    #: Records of other streams that a new record of this one changes.
+    change_signals: tuple[ChangeSignal, ...] = ()
+    #: Whether fields the schema does not list are kept in `undocumented_fields`.
+    keeps_undocumented_fields: bool = True
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         # Every Orderspace list lives at /<resource>, the stream's name.
         if "path" not in cls.__dict__ and "name" in cls.__dict__:
-            cls.path = f"/{cls.__dict__['name']}"
+            cls.path = cls.__dict__["name"]
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._undocumented_seen: set[str] = set()
+    def __init__(
+        self,
+        tap: Tap,
+        *,
+        client: OrderspaceClient,
+        change_log: ChangeLog,
+        requested_replication_methods: t.Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(tap)
+        self.client = client
+        self.change_log = change_log
+        requested_replication_method = (requested_replication_methods or {}).get(self.name)
+        self.requested_replication_method = requested_replication_method
+        self.extracted_at = dt.datetime.now(dt.UTC)
+        self.record_version: int | None = None
         if self.since_parameter and self.replication_key is None:
             # No record field to bookmark on: the bookmark is the extraction's start.
             self.forced_replication_method = "INCREMENTAL"
+        if requested_replication_method:
+            self.forced_replication_method = requested_replication_method
 
     # Configuration -----------------------------------------------------------------
 
-    @property
-    def url_base(self) -> str:
-        return str(self.config["api_url"]).rstrip("/")
-
-    @property
-    def timeout(self) -> int:
-        return int(self.config["request_timeout"])
-
-    @property
-    def requests_session(self) -> requests.Session:
-        return self._tap.http_session
-
     def apply_catalog(self, catalog: t.Any) -> None:
         super().apply_catalog(catalog)
-        if method := self._tap.requested_replication_methods.get(self.name):
-            self.forced_replication_method = method
+        if self.requested_replication_method:
+            self.forced_replication_method = self.requested_replication_method
 
     @property
     def is_incremental(self) -> bool:
         return self.replication_method == "INCREMENTAL" and self.since_parameter is not None
 
-    def _window_rules(self) -> st.WindowRules:
+    @cached_property
+    def shape(self) -> RecordShape:
+        return RecordShape(
+            self.name,
+            self.effective_schema,
+            self.primary_keys or (),
+            self.change_log.problems,
+            field_aliases=self.field_aliases,
+        )
+
+    @cached_property
+    def start_date(self) -> dt.datetime | None:
+        value = self.config.get("start_date")
+        return st.parse_utc(value) if value else None
+
+    def selected_children(self) -> list[NestedRowsStream]:
+        return [child for child in self.child_streams if isinstance(child, NestedRowsStream) and child.selected]
+
+    def _window_rules(self, children: list[NestedRowsStream]) -> st.WindowRules:
+        reconcile_days = int(self.config.get("reconcile_interval_days", 7))
+        covers = ([self.name] if self.selected else []) + [child.name for child in children]
         return st.WindowRules(
             stream=self.name,
             incremental=self.is_incremental,
             replication_key=self.replication_key,
             honours_start_date=self.honours_start_date,
             lookback=dt.timedelta(days=self.config["lookback_window_days"] if self.honours_lookback else 0),
+            covers=tuple(sorted(covers)),
+            reconcile_every=dt.timedelta(days=reconcile_days) if self.reconciles else None,
         )
 
     # Records -----------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        rules = self._window_rules()
+        children = self.selected_children()
+        rules = self._window_rules(children)
         stream_state = self.stream_state
-        window = st.open_window(
-            rules,
-            stream_state,
-            start_date=self._tap.start_date,
-            now=dt.datetime.now(dt.UTC),
-        )
+        window = st.open_window(rules, stream_state, start_date=self.start_date, now=self.client.server_now())
+        local_started_at = dt.datetime.now(dt.UTC)
         self._log_window(window)
-        children = [child for child in self.child_streams if isinstance(child, NestedRowsStream) and child.selected]
         for child in children:
             child.write_schema_once()
+        self._set_version(window.version, children)
 
-        record_time_field = self.replication_key if rules.incremental else None
+        emitted: set[str] = set()
+        open_ids: set[str] = set()
+        yield from self._read_window(window, stream_state, children, emitted, open_ids)
+
+        if window.reconciling:
+            self._activate_version(window, local_started_at, children)
+        st.close_window(rules, stream_state, window)
+        self._set_version(None, children)
+        self.state_manager.is_flushed = False
+
+        if self.open_records is not None and rules.incremental:
+            yield from self._capture_changes(window, stream_state, children, emitted, open_ids)
+            self.state_manager.is_flushed = False
+        self.change_log.stream_done(self.name)
+
+    def _read_window(
+        self,
+        window: st.ExtractionWindow,
+        stream_state: dict[str, t.Any],
+        children: list[NestedRowsStream],
+        emitted: set[str],
+        open_ids: set[str],
+    ) -> t.Iterator[dict[str, t.Any]]:
+        time_field = self.replication_key if self.is_incremental else None
         batch_mode = self.get_batch_config(self.config) is not None
+        paging = _PagingWatch()
         while True:
-            try:
-                page = self._fetch_page(self._page_params(window))
-            except OrderspaceAPIError as refused:
-                if not (window.resumed and window.starting_after and refused.status in CURSOR_REFUSED):
-                    raise
-                # The record the saved cursor names is gone: read the interrupted window
-                # again from its start rather than fail or skip what lies past it.
-                self.logger.warning(
-                    "Orderspace refused the saved cursor %s of '%s' (%s); reading the window again from its start",
-                    window.starting_after,
-                    self.name,
-                    refused,
-                )
-                window.starting_after = None
-                window.resumed = False
-                continue
-            # Every list answers {"<resource>": [...], "has_more": ...}.
-            records = page.get(self.name)
-            if not isinstance(records, list):
-                msg = f"GET {self.path} answered without a '{self.name}' list"
-                raise OrderspaceAPIError(msg)
-            for record in records:
-                if record_time_field is not None and record.get(record_time_field) is not None:
-                    created = st.parse_utc(record[record_time_field])
-                    if window.since is not None and created < window.since:
-                        continue
-                    window.saw(created)
-                for child in children:
-                    child.write_rows_of(record)
-                yield record
+            records, has_more = self._next_window_page(window, paging)
+            new_on_page = 0
+            next_cursor: str | None = None
+            for raw in records:
+                record = self.shape.conform(raw)
+                if record is None:
+                    continue
+                cursor = record.get(self.cursor_field)
+                if isinstance(cursor, str):
+                    next_cursor = cursor
+                key = self._key_of(record)
+                if key in paging.seen:
+                    continue
+                paging.seen.add(key)
+                new_on_page += 1
+                if key in emitted:
+                    continue
+                emitted.add(key)
+                if time_field is not None and not self._within(window, record, time_field):
+                    continue
+                yield self._emit(record, children, open_ids)
 
-            has_more = self.paginated and bool(page.get("has_more")) and bool(records)
             if not has_more:
-                break
-            window.starting_after = str(records[-1][self.cursor_field])
+                return
+            if new_on_page == 0 or next_cursor is None or next_cursor == window.starting_after:
+                msg = (
+                    f"Paging of '{self.name}' does not advance: the page after cursor {window.starting_after} "
+                    "repeats records already read; stopped (the API ignored starting_after). The bookmark "
+                    "did not move: report it to Orderspace, or set page_size to 200 and run again"
+                )
+                raise OrderspaceAPIError(msg)
+            window.starting_after = next_cursor
             if not batch_mode:
                 # In BATCH mode records reach the target later, in files: progress
                 # may only be claimed when the stream ends.
@@ -178,8 +330,114 @@ class OrderspaceStream(RESTStream[str]):
                 self.state_manager.is_flushed = False
                 self._write_state_message()
 
-        st.close_window(rules, stream_state, window)
-        self.state_manager.is_flushed = False
+    def _next_window_page(self, window: st.ExtractionWindow, paging: _PagingWatch) -> tuple[list[t.Any], bool]:
+        """The next page of the window, and whether more follow; odd answers are dealt with here."""
+        while True:
+            params = self._page_params(window)
+            try:
+                page = self.client.list_page(self.path, params)
+            except OrderspaceAPIError as refused:
+                if not (window.resumed and window.starting_after and refused.status in CURSOR_REFUSED):
+                    raise
+                if paging.restarted:
+                    raise
+                # The record the saved cursor names is gone: read the window again from its
+                # start rather than fail or skip what lies past it.
+                self.logger.warning(
+                    "Orderspace refused the saved cursor %s of '%s' (%s); reading the window again from its start",
+                    window.starting_after,
+                    self.name,
+                    refused,
+                )
+                paging.restart(window)
+                continue
+            records = self._records_of(page.body, params)
+            has_more = self.paginated and page.body.get("has_more") is True
+            if has_more and not records:
+                paging.empty_pages += 1
+                if paging.empty_pages >= EMPTY_PAGE_TRIES:
+                    msg = (
+                        f"GET /{self.path} answered {EMPTY_PAGE_TRIES} times an empty page that says more follow "
+                        f"(after cursor {window.starting_after}): stopped without moving the bookmark of "
+                        f"'{self.name}'; the next run resumes at that cursor"
+                    )
+                    raise OrderspaceAPIError(msg)
+                self.logger.warning("'%s' answered an empty page that says more follow; asking again", self.name)
+                continue
+            paging.empty_pages = 0
+            if window.starting_after and not records and not paging.restarted:
+                # A cursor whose record is gone can be answered with an empty last page
+                # instead of an error: whatever lay past it would be lost.
+                self.logger.warning(
+                    "'%s' answered nothing after cursor %s; reading the window again from its start to be sure",
+                    self.name,
+                    window.starting_after,
+                )
+                paging.restart(window)
+                continue
+            self.extracted_at = page.received_at
+            return records, has_more
+
+    def _records_of(self, body: dict[str, t.Any], params: dict[str, t.Any]) -> list[t.Any]:
+        # Every list answers {"<resource>": [...], "has_more": ...}.
+        records = body.get(self.name)
+        if not isinstance(records, list):
+            msg = f"GET /{self.path} answered without a '{self.name}' list (parameters {params})"
+            raise OrderspaceAPIError(msg)
+        return records
+
+    def _key_of(self, record: dict[str, t.Any]) -> str:
+        keys = self.primary_keys or (self.cursor_field,)
+        return "\x1f".join(str(record.get(key)) for key in keys)
+
+    def _within(self, window: st.ExtractionWindow, record: dict[str, t.Any], time_field: str) -> bool:
+        """Whether the record belongs to the window; its time is noted for the bookmark."""
+        value = record.get(time_field)
+        if value is None:
+            return True
+        try:
+            created = st.parse_utc(value)
+        except ValueError:
+            self.change_log.problems.warn(
+                self.name,
+                time_field,
+                "'%s' record %s: %s=%r is not a date-time: emitted as null",
+                self.name,
+                self.shape.record_label(record),
+                time_field,
+                value,
+            )
+            record[time_field] = None
+            return True
+        if window.since is not None and created < window.since:
+            return False
+        if not window.saw(created):
+            self.logger.warning(
+                "'%s' record %s has %s=%s, in the future of Orderspace's clock: emitted, but not bookmarked",
+                self.name,
+                self.shape.record_label(record),
+                time_field,
+                value,
+            )
+        return True
+
+    def _emit(self, record: dict[str, t.Any], children: list[NestedRowsStream], open_ids: set[str]) -> dict[str, t.Any]:
+        for child in children:
+            child.extracted_at = self.extracted_at
+            child.write_rows_of(record)
+        if self.open_records is not None and self.open_records.is_open(record):
+            open_ids.add(record[self.cursor_field])
+        for signal in self.change_signals:
+            self._signal(signal, signal.ids_in(record))
+        return record
+
+    def _signal(self, signal: ChangeSignal, ids: set[str]) -> None:
+        if not ids or not self.change_log.captures_changes_of(signal.stream):
+            return
+        target = self.tap_state.setdefault("bookmarks", {}).setdefault(signal.stream, {})
+        pending = set(target.get(st.PENDING_IDS) or ())
+        if not ids <= pending:
+            target[st.PENDING_IDS] = sorted(pending | ids)
 
     def _page_params(self, window: st.ExtractionWindow) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {}
@@ -193,192 +451,190 @@ class OrderspaceStream(RESTStream[str]):
 
     def _log_window(self, window: st.ExtractionWindow) -> None:
         since = "the beginning" if window.since is None else st.format_utc(window.since)
+        whole = " (a full read: rows it does not see are then marked deleted)" if window.reconciling else ""
         if window.resumed:
             self.logger.info(
-                "Resuming '%s' after %s (records from %s), as the previous run left it",
+                "Resuming '%s' after %s (records from %s)%s, as the previous run left it",
                 self.name,
                 window.starting_after,
                 since,
+                whole,
             )
         else:
-            self.logger.info("Reading '%s' from %s", self.name, since)
+            self.logger.info("Reading '%s' from %s%s", self.name, since, whole)
 
-    def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[Context | None]:
+    # Deletions --------------------------------------------------------------------------
+
+    def _set_version(self, version: int | None, children: list[NestedRowsStream]) -> None:
+        self.record_version = version
+        for child in children:
+            child.record_version = version
+
+    def _activate_version(
+        self, window: st.ExtractionWindow, local_started_at: dt.datetime, children: list[NestedRowsStream]
+    ) -> None:
+        """The full read is complete: rows of an older version are deletions.
+
+        ACTIVATE_VERSION is what SDK-based SQL loaders turn into `_sdc_deleted_at`; the
+        `reconciliations` row says the same to loaders that ignore it (rows extracted before
+        `started_at` were not seen), on the clock of `time_extracted`.
+        """
+        assert window.version is not None
+        completed = dt.datetime.now(dt.UTC)
+        # A resumed read began in the run before: its start is the bound.
+        started = min(local_started_at, window.started_at) if window.resumed else local_started_at
+        for stream in [self, *children] if self.selected else children:
+            stream._write_activate_version_message(window.version)
+            if self.change_log.reconciliations is not None:
+                self.change_log.reconciliations.write_row(
+                    {
+                        "stream": stream.name,
+                        "version": window.version,
+                        "started_at": st.format_utc_precise(started),
+                        "completed_at": st.format_utc_precise(completed),
+                    }
+                )
+
+    def _record_deleted(self, record_id: str) -> None:
+        self.logger.info("'%s' record %s is gone from Orderspace (HTTP 404): marked deleted", self.name, record_id)
+        if self.change_log.deleted_records is not None:
+            self.change_log.deleted_records.write_row(
+                {"stream": self.name, "id": record_id, "deleted_at": st.format_utc_precise(self.client.server_now())}
+            )
+
+    # Change capture ---------------------------------------------------------------------
+
+    def _capture_changes(
+        self,
+        window: st.ExtractionWindow,
+        stream_state: dict[str, t.Any],
+        children: list[NestedRowsStream],
+        emitted: set[str],
+        open_ids: set[str],
+    ) -> t.Iterator[dict[str, t.Any]]:
+        assert self.open_records is not None
+        previous = _id_list(stream_state.get(st.OPEN_IDS), self.name, st.OPEN_IDS)
+        pending = _id_list(stream_state.get(st.PENDING_IDS), self.name, st.PENDING_IDS)
+        if not window.reconciling:
+            for query in self.open_records.filters():
+                yield from self._read_filtered(query, children, emitted, open_ids)
+            to_retrieve = sorted((previous | pending) - emitted)
+            if to_retrieve:
+                self.logger.info(
+                    "Retrieving %d '%s' record(s) that left the open set or were named by a change",
+                    len(to_retrieve),
+                    self.name,
+                )
+            for record_id in to_retrieve:
+                record = self._retrieve(record_id)
+                if record is not None:
+                    emitted.add(self._key_of(record))
+                    yield self._emit(record, children, open_ids)
+        stream_state[st.OPEN_IDS] = sorted(open_ids)
+        stream_state.pop(st.PENDING_IDS, None)
+
+    def _read_filtered(
+        self,
+        query: dict[str, str],
+        children: list[NestedRowsStream],
+        emitted: set[str],
+        open_ids: set[str],
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """Every page of the list under `query`, emitting what this run has not emitted yet."""
+        starting_after: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, t.Any] = {**query, "limit": self.config["page_size"]}
+            if starting_after is not None:
+                params["starting_after"] = starting_after
+            page = self.client.list_page(self.path, params)
+            self.extracted_at = page.received_at
+            next_cursor = None
+            new_on_page = 0
+            for raw in self._records_of(page.body, params):
+                record = self.shape.conform(raw)
+                if record is None:
+                    continue
+                key = self._key_of(record)
+                if isinstance(record.get(self.cursor_field), str):
+                    next_cursor = record[self.cursor_field]
+                if key in seen:
+                    continue
+                seen.add(key)
+                new_on_page += 1
+                if self.open_records is not None and self.open_records.is_open(record):
+                    open_ids.add(record[self.cursor_field])
+                if key in emitted:
+                    continue
+                emitted.add(key)
+                yield self._emit(record, children, open_ids)
+            if page.body.get("has_more") is not True:
+                return
+            if new_on_page == 0 or next_cursor is None or next_cursor == starting_after:
+                msg = f"Paging of '{self.name}' with {query} does not advance after cursor {starting_after}: stopped"
+                raise OrderspaceAPIError(msg)
+            starting_after = next_cursor
+
+    def _retrieve(self, record_id: str) -> dict[str, t.Any] | None:
+        try:
+            page = self.client.retrieve(self.path, record_id)
+        except RecordNotFound:
+            self._record_deleted(record_id)
+            return None
+        self.extracted_at = page.received_at
+        raw = page.body.get(self.record_name or "", page.body)
+        return self.shape.conform(raw)
+
+    def generate_child_contexts(self, record: dict[str, t.Any], context: Context | None) -> t.Iterable[Context | None]:
         # Child tables are cut from the parent's record in `get_records`; nothing is
         # requested per parent, so the SDK's per-record child sync is not used.
         return ()
 
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+    def _increment_stream_state(self, latest_record: dict[str, t.Any], *, context: Context | None = None) -> None:
         # Bookmarks are kept by `state.open_window` / `close_window` (see that module).
         return
 
     # Record messages -----------------------------------------------------------------
 
     @cached_property
-    def _schema_fields(self) -> frozenset[str]:
-        return frozenset(self.effective_schema["properties"])
-
-    @cached_property
     def _some_property_deselected(self) -> bool:
         return not all(self.mask.values())
 
     def _generate_record_messages(self, record: dict[str, t.Any]) -> t.Generator[RecordMessage, None, None]:
-        """The SDK's record path, less the work that JSON from this API never needs.
+        """The SDK's record path, less the work `records.RecordShape` has already done.
 
-        The SDK conforms every value to the schema recursively and walks the selection
-        mask for every record; that is most of the tap's CPU. Records here are parsed
-        JSON whose types the schemas already describe, so what is left to do is to drop
-        deselected properties (only when some are) and fields no schema lists yet (the
-        API is in beta), which keeps every record valid against the schema it is sent
-        with.
+        The SDK conforms every value to the schema recursively in Python and walks the
+        selection mask for every record; that is most of the tap's CPU. Records here were
+        checked against the schema in one C pass (and repaired where they failed), so what
+        is left is to drop deselected properties, only when some are.
         """
         if self._some_property_deselected:
             pop_deselected_record_properties(record, self.schema, self.mask)
-        if not record.keys() <= self._schema_fields:
-            self._note_undocumented(record.keys() - self._schema_fields)
-            record = {key: value for key, value in record.items() if key in self._schema_fields}
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
                 yield RecordMessage(
                     stream=stream_map.stream_alias,
                     record=mapped,
-                    version=self._stream_version,
-                    time_extracted=self._tap.page_extracted_at,
+                    version=self.record_version,
+                    time_extracted=self.extracted_at,
                 )
 
-    def _note_undocumented(self, fields: t.AbstractSet[str]) -> None:
-        new = fields - self._undocumented_seen
-        if new:
-            self._undocumented_seen |= new
-            self.logger.info(
-                "'%s' records carry fields the schema does not list yet, left out: %s",
-                self.name,
-                ", ".join(sorted(new)),
-            )
 
-    # HTTP --------------------------------------------------------------------------
+def _query_value(value: t.Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
-    def _fetch_page(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        """One page, with pacing, token renewal, 429 waits and retries of transient errors."""
-        try:
-            return self._fetch_with_retries(params)
-        except TransientRequestError as exc:
-            msg = f"GET {self.path} failed {REQUEST_TRIES} times in a row; the last error: {exc}"
-            raise OrderspaceAPIError(msg) from None
 
-    def _log_retry(self, details: t.Any) -> None:
-        self.logger.warning(
-            "GET %s failed (%s); retry %d of %d in %.1f s",
-            self.path,
-            details["exception"],
-            details["tries"],
-            REQUEST_TRIES - 1,
-            details["wait"],
+def _id_list(value: t.Any, stream: str, key: str) -> set[str]:
+    if value is None:
+        return set()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        msg = (
+            f"The state of stream '{stream}' has '{key}' that is not a list of record ids: remove that entry "
+            "(meltano state set); the next reconciliation finds what it would have re-read"
         )
-
-    @cached_property
-    def _fetch_with_retries(self) -> t.Callable[[dict[str, t.Any]], dict[str, t.Any]]:
-        """`_fetch_once` wrapped in the retry policy, built once per stream, not per page."""
-        return t.cast(
-            "t.Callable[[dict[str, t.Any]], dict[str, t.Any]]",
-            backoff.on_exception(
-                backoff.expo,
-                TransientRequestError,
-                max_tries=REQUEST_TRIES,
-                max_value=MAX_BACKOFF_SECONDS,
-                jitter=backoff.full_jitter,
-                on_backoff=self._log_retry,
-                logger=None,
-            )(self._fetch_once),
-        )
-
-    def _fetch_once(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
-        tap = self._tap
-        url = self.get_url(None)
-        renewed_after_401 = False
-        throttled = 0
-        while True:
-            tap.pacer.wait_for_turn()
-            headers = {
-                "Authorization": tap.token.authorization_header(),
-                "Accept": "application/json",
-                "User-Agent": tap.user_agent,
-            }
-            try:
-                response = self.requests_session.get(url, params=params, headers=headers, timeout=self.timeout)
-            except requests.Timeout:
-                raise TransientRequestError(f"no answer within request_timeout={self.timeout} s") from None
-            except requests.ConnectionError as exc:
-                raise TransientRequestError(f"connection failed: {_exception_summary(exc)}") from None
-            except requests.RequestException as exc:
-                raise TransientRequestError(_exception_summary(exc)) from None
-
-            status = response.status_code
-            if status == 429:
-                throttled += 1
-                if throttled > MAX_CONSECUTIVE_THROTTLES:
-                    msg = (
-                        f"GET {self.path} was throttled {throttled} times in a row: another client "
-                        "may be using this site's request allowance; lower max_requests_per_minute"
-                    )
-                    raise OrderspaceAPIError(msg)
-                wait = _retry_after_seconds(response)
-                self.logger.info(
-                    "Orderspace throttled GET %s (HTTP 429); sending nothing for %.0f s (%s)",
-                    self.path,
-                    wait,
-                    "Retry-After" if "Retry-After" in response.headers else "the documented minimum",
-                )
-                tap.pacer.hold(wait)
-                continue
-            if status == 401:
-                if renewed_after_401:
-                    msg = (
-                        f"Orderspace rejected a newly issued access token on GET {self.path} "
-                        "(HTTP 401): check that the integration is enabled and may read this resource"
-                    )
-                    raise AuthenticationError(msg)
-                self.logger.info("Access token refused on GET %s (HTTP 401); renewing it once", self.path)
-                tap.token.invalidate()
-                renewed_after_401 = True
-                continue
-            if status >= 500:
-                raise TransientRequestError(f"HTTP {status}")
-            if status >= 400:
-                msg = f"Orderspace answered HTTP {status} to GET {self.path}: {_api_message(response)}"
-                raise OrderspaceAPIError(msg, status)
-            tap.page_extracted_at = dt.datetime.now(dt.UTC)
-            try:
-                body = msgspec.json.decode(response.content)
-            except msgspec.DecodeError:
-                raise TransientRequestError(f"HTTP {status} with a body that is not JSON") from None
-            if not isinstance(body, dict):
-                raise TransientRequestError(f"HTTP {status} with a body that is not a JSON object")
-            return body
-
-
-def _retry_after_seconds(response: requests.Response) -> float:
-    value = response.headers.get("Retry-After")
-    if value is not None:
-        try:
-            return max(float(value), 0.0)
-        except ValueError:
-            pass
-    return DEFAULT_THROTTLE_WAIT_SECONDS
-
-
-def _api_message(response: requests.Response) -> str:
-    try:
-        message = response.json().get("message")
-    except (ValueError, AttributeError):
-        message = None
-    return str(message) if message else response.reason or "no message"
-
-
-def _exception_summary(exc: Exception) -> str:
-    # requests' messages name the URL and the cause; they never carry headers.
-    return f"{type(exc).__name__}: {exc}"[:300]
+        raise StateError(msg)
+    return set(value)
 
 
 class NestedRowsStream(OrderspaceStream):
@@ -398,8 +654,8 @@ class NestedRowsStream(OrderspaceStream):
 
     _schema_written = False
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: Tap, **kwargs: t.Any) -> None:
+        super().__init__(tap, **kwargs)
         if self.parent_stream_type.since_parameter:
             # The rows follow the parent's incremental window, whatever their own columns.
             self.forced_replication_method = "INCREMENTAL"
@@ -413,13 +669,39 @@ class NestedRowsStream(OrderspaceStream):
         parent_id = parent["id"]
         parent_time_field = t.cast("str | None", self.parent_stream_type.replication_key)
         parent_time = parent.get(parent_time_field) if parent_time_field else None
-        for position, item in enumerate(parent.get(self.nested_array) or ()):
+        items = parent.get(self.nested_array)
+        for position, item in enumerate(items if isinstance(items, list) else ()):
             row = dict(item)
             row[self.parent_key] = parent_id
             row["position"] = position
             if self.parent_time_column:
                 row[self.parent_time_column] = parent_time
-            self._write_record_message(row)
+            # The parent's check covered these values; what is left is the key and new fields.
+            conformed = self.shape.conform(row, validate=False)
+            if conformed is not None:
+                self._write_record_message(conformed)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        return ()
+
+
+class EmittedRowsStream(OrderspaceStream):
+    """A table the tap writes itself (deletions, reconciliations), not read from the API."""
+
+    keeps_undocumented_fields = False
+    _schema_written = False
+
+    def write_row(self, row: dict[str, t.Any]) -> None:
+        if not self.selected:
+            return
+        if not self._schema_written:
+            self._write_schema_message()
+            self._schema_written = True
+        self.extracted_at = dt.datetime.now(dt.UTC)
+        self._write_record_message(row)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        # Rows are written as other streams find them; the SDK still sends the SCHEMA first.
+        self._schema_written = True
+        self.change_log.stream_done(self.name)
         return ()

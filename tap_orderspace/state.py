@@ -8,9 +8,17 @@ A stream's entry in the Singer state looks like one of these:
         streams whose records carry no time (invoices, products, inventory_levels):
         the moment the last complete extraction began, taken before its first request
 
+plus, for change capture and reconciliation (see client.py),
+
+    "covers": ["order_lines", "orders"]   the streams the bookmark was kept for: a stream
+                                           selected later reads its history again
+    "reconciled_at": "2026-11-20T06:00:00Z"   when the last complete full read began
+    "open_ids": [...], "pending_ids": [...]   records to re-read on the next run
+
 and, while a run is in progress, also
 
-    {"in_progress": {"since": ..., "starting_after": ..., "newest_seen": ..., "started_at": ...}}
+    {"in_progress": {"since": ..., "starting_after": ..., "newest_seen": ..., "started_at": ...,
+                     "version": ..., "covers": [...]}}
 
 which is written after every page, so a run that dies resumes after the last page it
 delivered instead of starting over. The bookmark itself only moves when the whole
@@ -21,7 +29,8 @@ first page and must not become the bookmark before the older pages are delivered
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from tap_orderspace.errors import StateError
@@ -31,6 +40,14 @@ IN_PROGRESS = "in_progress"
 EXTRACTION_STARTED_AT = "extraction_started_at"
 REPLICATION_KEY = "replication_key"
 REPLICATION_KEY_VALUE = "replication_key_value"
+COVERS = "covers"
+RECONCILED_AT = "reconciled_at"
+OPEN_IDS = "open_ids"
+PENDING_IDS = "pending_ids"
+# A record time this far past the server's clock is not believed (clock jitter aside).
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+logger = logging.getLogger("tap-orderspace")
 
 
 def parse_utc(value: str) -> dt.datetime:
@@ -41,6 +58,11 @@ def parse_utc(value: str) -> dt.datetime:
 
 def format_utc(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_utc_precise(moment: dt.datetime) -> str:
+    """To the microsecond: for times compared with `time_extracted`, which has them too."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _state_time(stream: str, key: str, value: Any) -> dt.datetime | None:
@@ -65,18 +87,36 @@ class ExtractionWindow:
     starting_after: str | None = None
     newest_seen: dt.datetime | None = None
     resumed: bool = False
+    #: Set when this pass reads the whole stream: the Singer table version of its records,
+    #: activated (older rows marked deleted) only once the pass is complete.
+    version: int | None = None
+    covers: tuple[str, ...] = ()
+    #: The latest record time the server's clock allows (its time at the window's start).
+    latest_believable: dt.datetime | None = field(default=None, compare=False)
+
+    @property
+    def reconciling(self) -> bool:
+        return self.version is not None
 
     def as_state(self) -> dict[str, Any]:
-        return {
+        progress: dict[str, Any] = {
             "since": None if self.since is None else format_utc(self.since),
             "starting_after": self.starting_after,
             "newest_seen": None if self.newest_seen is None else format_utc(self.newest_seen),
             "started_at": format_utc(self.started_at),
+            COVERS: list(self.covers),
         }
+        if self.version is not None:
+            progress["version"] = self.version
+        return progress
 
-    def saw(self, record_time: dt.datetime) -> None:
+    def saw(self, record_time: dt.datetime) -> bool:
+        """Note a record's time; False if it lies in the server's future (it is not bookmarked)."""
+        if self.latest_believable is not None and record_time > self.latest_believable + FUTURE_TOLERANCE:
+            return False
         if self.newest_seen is None or record_time > self.newest_seen:
             self.newest_seen = record_time
+        return True
 
 
 @dataclass(frozen=True)
@@ -88,6 +128,10 @@ class WindowRules:
     replication_key: str | None
     honours_start_date: bool
     lookback: dt.timedelta
+    #: The streams read in this pass (the stream and its selected child tables).
+    covers: tuple[str, ...] = ()
+    #: How often an incremental stream is read in full to find deletions (None: never).
+    reconcile_every: dt.timedelta | None = None
 
 
 def open_window(
@@ -97,35 +141,119 @@ def open_window(
     start_date: dt.datetime | None,
     now: dt.datetime,
 ) -> ExtractionWindow:
-    """Resume the interrupted run, or start a new one from the bookmark."""
+    """Resume the interrupted run, or start a new one from the bookmark.
+
+    `now` is the server's time: no bookmark, record time or start date past it is believed.
+    """
+    covered = _covers(rules, stream_state)
     progress = stream_state.get(IN_PROGRESS)
+    if progress is not None and covered:
+        window = _resumed_window(rules, progress)
+        window.latest_believable = now
+        return window
     if progress is not None:
-        if not isinstance(progress, dict) or "started_at" not in progress:
-            raise StateError(
-                f"The state of stream '{rules.stream}' has a malformed '{IN_PROGRESS}' entry: "
-                "remove that entry to restart the stream's interrupted run from its bookmark"
-            )
-        started_at = _state_time(rules.stream, "in_progress.started_at", progress["started_at"])
-        assert started_at is not None
-        return ExtractionWindow(
-            since=_state_time(rules.stream, "in_progress.since", progress.get("since")),
-            started_at=started_at,
-            starting_after=progress.get("starting_after"),
-            newest_seen=_state_time(rules.stream, "in_progress.newest_seen", progress.get("newest_seen")),
-            resumed=True,
+        logger.info(
+            "'%s' was interrupted while fewer tables were selected; reading its window again from the start",
+            rules.stream,
         )
+        stream_state.pop(IN_PROGRESS, None)
 
     if not rules.incremental:
-        return ExtractionWindow(since=None, started_at=now)
+        return ExtractionWindow(since=None, started_at=now, version=_version(now), covers=rules.covers)
 
-    bookmark = current_bookmark(rules, stream_state)
-    if bookmark is None:
-        since = start_date if rules.honours_start_date else None
+    bookmark = current_bookmark(rules, stream_state) if covered else None
+    if not covered:
+        logger.info(
+            "'%s' is now read for %s, which its bookmark did not cover: reading its history again",
+            rules.stream,
+            ", ".join(sorted(set(rules.covers) - set(stream_state.get(COVERS) or ()))),
+        )
+    if bookmark is not None and bookmark > now:
+        logger.warning(
+            "The bookmark of '%s' (%s) is in the future of Orderspace's clock (%s): reading from now instead",
+            rules.stream,
+            format_utc(bookmark),
+            format_utc(now),
+        )
+        bookmark = now
+    first_bound = start_date if rules.honours_start_date else None
+    if first_bound is not None and first_bound > now:
+        logger.warning(
+            "start_date %s of '%s' is in the future of Orderspace's clock (%s): nothing is read and "
+            "the bookmark does not move until it is reached or corrected",
+            format_utc(first_bound),
+            rules.stream,
+            format_utc(now),
+        )
+    if bookmark is None or _reconcile_due(rules, stream_state, now):
+        since = first_bound
+        version = _version(now)
     else:
         since = bookmark - rules.lookback
-        if rules.honours_start_date and start_date is not None:
-            since = max(since, start_date)
-    return ExtractionWindow(since=since, started_at=now)
+        if first_bound is not None:
+            since = max(since, first_bound)
+        version = None
+    window = ExtractionWindow(since=since, started_at=now, version=version, covers=rules.covers)
+    window.latest_believable = now
+    return window
+
+
+def _resumed_window(rules: WindowRules, progress: Any) -> ExtractionWindow:
+    started_at = _state_time(rules.stream, "in_progress.started_at", progress["started_at"])
+    assert started_at is not None
+    version = progress.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise StateError(
+            f"The state of stream '{rules.stream}' has in_progress.version={version!r}, which is not an "
+            f"integer: remove the stream's '{IN_PROGRESS}' entry to restart its interrupted run"
+        )
+    cursor = progress.get("starting_after")
+    if cursor is not None and not isinstance(cursor, str):
+        raise StateError(
+            f"The state of stream '{rules.stream}' has in_progress.starting_after={cursor!r}, which is not a "
+            f"record id: remove the stream's '{IN_PROGRESS}' entry to restart its interrupted run"
+        )
+    return ExtractionWindow(
+        since=_state_time(rules.stream, "in_progress.since", progress.get("since")),
+        started_at=started_at,
+        starting_after=cursor,
+        newest_seen=_state_time(rules.stream, "in_progress.newest_seen", progress.get("newest_seen")),
+        resumed=True,
+        version=version,
+        covers=rules.covers,
+    )
+
+
+def _covers(rules: WindowRules, stream_state: dict[str, Any]) -> bool:
+    """Whether the state was kept for every table read now (states from before `covers` existed: yes)."""
+    progress = stream_state.get(IN_PROGRESS)
+    if progress is not None and (not isinstance(progress, dict) or "started_at" not in progress):
+        raise StateError(
+            f"The state of stream '{rules.stream}' has a malformed '{IN_PROGRESS}' entry: "
+            "remove that entry to restart the stream's interrupted run from its bookmark"
+        )
+    source = progress if progress is not None else stream_state
+    kept_for = source.get(COVERS)
+    if kept_for is None:
+        return True
+    if not isinstance(kept_for, list):
+        raise StateError(
+            f"The state of stream '{rules.stream}' has '{COVERS}' that is not a list: remove it "
+            "(meltano state set) to keep the bookmark for the tables selected now"
+        )
+    return set(rules.covers) <= set(kept_for)
+
+
+def _reconcile_due(rules: WindowRules, stream_state: dict[str, Any], now: dt.datetime) -> bool:
+    if rules.reconcile_every is None:
+        return False
+    last = _state_time(rules.stream, RECONCILED_AT, stream_state.get(RECONCILED_AT))
+    return last is None or now - last >= rules.reconcile_every
+
+
+def _version(now: dt.datetime) -> int:
+    """A Singer table version: milliseconds since the epoch, as the SDK and its targets use."""
+    return int(now.timestamp() * 1000)
 
 
 def current_bookmark(rules: WindowRules, stream_state: dict[str, Any]) -> dt.datetime | None:
@@ -139,13 +267,21 @@ def current_bookmark(rules: WindowRules, stream_state: dict[str, Any]) -> dt.dat
 def close_window(rules: WindowRules, stream_state: dict[str, Any], window: ExtractionWindow) -> None:
     """The window was read to its end: move the bookmark and forget the progress."""
     stream_state.pop(IN_PROGRESS, None)
+    if rules.covers:
+        stream_state[COVERS] = sorted(rules.covers)
+    if window.reconciling and rules.incremental:
+        stream_state[RECONCILED_AT] = format_utc(window.started_at)
     if not rules.incremental:
         return
+    if window.since is not None and window.since > window.started_at:
+        return  # a start date in the future: nothing was read, so nothing is bookmarked
     if rules.replication_key is None:
         stream_state[EXTRACTION_STARTED_AT] = format_utc(window.started_at)
         return
     previous = current_bookmark(rules, stream_state)
     newest = max((t for t in (previous, window.newest_seen) if t is not None), default=None)
+    if newest is not None and newest > window.started_at:
+        newest = window.started_at
     if newest is not None:
         stream_state[REPLICATION_KEY] = rules.replication_key
         stream_state[REPLICATION_KEY_VALUE] = format_utc(newest)

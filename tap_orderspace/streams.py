@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from tap_orderspace.client import NestedRowsStream, OrderspaceStream
+from tap_orderspace.client import ChangeSignal, EmittedRowsStream, NestedRowsStream, OpenRecords, OrderspaceStream
+
+#: Order statuses that still change; `fulfilled` and `cancelled` are final.
+OPEN_ORDER_STATUSES = ("new", "invoiced", "released", "part_fulfilled", "preorder", "standing_order")
 
 
 class CustomersStream(OrderspaceStream):
+    """The reference says `created_at`; the live API's recorded answers say `created`."""
+
     name = "customers"
     replication_key = "created_at"
+    field_aliases = {"created": "created_at"}  # noqa: RUF012
     since_parameter = "created_since"
     honours_lookback = True
+    reconciles = True
 
 
 class OrdersStream(OrderspaceStream):
@@ -18,6 +25,9 @@ class OrdersStream(OrderspaceStream):
     since_parameter = "created_since"
     honours_start_date = True
     honours_lookback = True
+    reconciles = True
+    open_records = OpenRecords("status", OPEN_ORDER_STATUSES)
+    record_name = "order"
 
 
 class DispatchesStream(OrderspaceStream):
@@ -26,6 +36,7 @@ class DispatchesStream(OrderspaceStream):
     since_parameter = "created_since"
     honours_start_date = True
     honours_lookback = True
+    change_signals = (ChangeSignal("orders", ("order_id",)),)
 
 
 class InvoicesStream(OrderspaceStream):
@@ -35,11 +46,16 @@ class InvoicesStream(OrderspaceStream):
     since_parameter = "created_since"
     honours_start_date = True
     honours_lookback = True
+    reconciles = True
+    open_records = OpenRecords("paid", (False,))
+    record_name = "invoice"
+    change_signals = (ChangeSignal("orders", ("orders", "id")),)
 
 
 class ProductsStream(OrderspaceStream):
     name = "products"
     since_parameter = "updated_since"
+    reconciles = True
 
 
 class InventoryLevelsStream(OrderspaceStream):
@@ -47,6 +63,7 @@ class InventoryLevelsStream(OrderspaceStream):
     primary_keys = ("sku",)
     cursor_field = "sku"
     since_parameter = "updated_since"
+    reconciles = True
 
 
 class CategoriesStream(OrderspaceStream):
@@ -120,11 +137,30 @@ class ProductVariantsStream(NestedRowsStream):
     parent_key = "product_id"
 
 
+class DeletedRecordsStream(EmittedRowsStream):
+    """Records a retrieve found gone (HTTP 404), marked deleted at once."""
+
+    name = "deleted_records"
+    primary_keys = ("stream", "id")
+
+
+class ReconciliationsStream(EmittedRowsStream):
+    """Complete full reads: a row of `stream` extracted before `started_at` was not seen, so it is deleted."""
+
+    name = "reconciliations"
+    primary_keys = ("stream", "version")
+
+
+# The order streams are synced in: dispatches and invoices name the orders they change,
+# so they come before orders; the tables the tap writes itself come first, so that
+# their SCHEMA precedes any row.
 STREAM_TYPES: list[type[OrderspaceStream]] = [
+    DeletedRecordsStream,
+    ReconciliationsStream,
     CustomersStream,
-    OrdersStream,
     DispatchesStream,
     InvoicesStream,
+    OrdersStream,
     ProductsStream,
     InventoryLevelsStream,
     CategoriesStream,

@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import signal
 import sys
 import typing as t
+import urllib.parse
 from functools import cached_property
 from pathlib import Path, PurePath
 
-import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.plugin_base import JSONSchemaValidator
 
 from tap_orderspace import streams
-from tap_orderspace.auth import ClientCredentialsToken
+from tap_orderspace.client import ChangeLog
 from tap_orderspace.errors import ConfigError, InputFileError, UserFacingError
+from tap_orderspace.http_client import ClientSettings, OrderspaceClient, header_value_is_sendable
 from tap_orderspace.output import StateFlushedWriter
-from tap_orderspace.pacing import RequestPacer
 from tap_orderspace.state import parse_utc
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 DEFAULT_LOOKBACK_DAYS = 30
+DEFAULT_RECONCILE_INTERVAL_DAYS = 7
+DEFAULT_MAX_RETRY_AFTER_SECONDS = 900
+# Bounds that keep every setting a number the tap can compute with (a timeout of 10^30
+# seconds overflows the socket layer; a year is plenty for any of them).
+MAX_SECONDS = 366 * 24 * 3600
+MAX_DAYS = 100 * 366
 
 
 class TapOrderspace(Tap):
@@ -83,7 +88,7 @@ class TapOrderspace(Tap):
         ),
         th.Property(
             "max_requests_per_minute",
-            th.IntegerType(nullable=False, minimum=0),
+            th.IntegerType(nullable=False, minimum=0, maximum=1_000_000),
             default=60,
             title="Max Requests per Minute",
             description=(
@@ -93,17 +98,36 @@ class TapOrderspace(Tap):
         ),
         th.Property(
             "lookback_window_days",
-            th.IntegerType(nullable=False, minimum=0),
+            th.IntegerType(nullable=False, minimum=0, maximum=MAX_DAYS),
             default=DEFAULT_LOOKBACK_DAYS,
             title="Lookback Window (days)",
             description=(
                 "Orders, dispatches, invoices and customers created this many days before the bookmark "
-                "are read again on every incremental run, so status and payment changes reach the warehouse."
+                "are read again on every incremental run. Change capture already re-reads open orders and "
+                "unpaid invoices whatever their age; the lookback also catches edits to recent records."
             ),
         ),
         th.Property(
+            "reconcile_interval_days",
+            th.IntegerType(nullable=False, minimum=0, maximum=MAX_DAYS),
+            default=DEFAULT_RECONCILE_INTERVAL_DAYS,
+            title="Reconcile Interval (days)",
+            description=(
+                "Every this many days, customers, orders, invoices, products and stock levels are read in full: "
+                "records Orderspace no longer has are marked deleted in the warehouse, and edits no filter "
+                "reveals arrive. 0 reconciles on every run."
+            ),
+        ),
+        th.Property(
+            "max_retry_after_seconds",
+            th.IntegerType(nullable=False, minimum=1, maximum=MAX_SECONDS),
+            default=DEFAULT_MAX_RETRY_AFTER_SECONDS,
+            title="Max Retry-After (seconds)",
+            description="The longest wait a throttled request (HTTP 429) is granted, whatever Retry-After asks.",
+        ),
+        th.Property(
             "request_timeout",
-            th.IntegerType(nullable=False, minimum=1),
+            th.IntegerType(nullable=False, minimum=1, maximum=MAX_SECONDS),
             default=60,
             title="Request Timeout (seconds)",
             description="Seconds to wait for an answer before retrying the request.",
@@ -121,39 +145,43 @@ class TapOrderspace(Tap):
         # is dropped when the SDK parses a catalog, so it is read from the raw catalog here.
         self.requested_replication_methods = _requested_replication_methods(catalog)
         super().__init__(*args, catalog=catalog, **kwargs)
-        self.page_extracted_at = dt.datetime.now(dt.UTC)
-
-    def discover_streams(self) -> list[Stream]:
-        return [stream_class(tap=self) for stream_class in streams.STREAM_TYPES]
-
-    # Shared by every stream of a run -----------------------------------------------
 
     @cached_property
-    def http_session(self) -> requests.Session:
-        return requests.Session()
-
-    @cached_property
-    def pacer(self) -> RequestPacer:
-        return RequestPacer(int(self.config["max_requests_per_minute"]))
-
-    @cached_property
-    def token(self) -> ClientCredentialsToken:
-        return ClientCredentialsToken(
-            auth_url=self.config["auth_url"],
-            client_id=self.config["client_id"],
-            client_secret=self.config["client_secret"],
-            session=self.http_session,
-            timeout=float(self.config["request_timeout"]),
+    def client(self) -> OrderspaceClient:
+        """The run's one HTTP client; no request is sent until a stream asks for a page."""
+        # Discovery runs without credentials: defaults stand in, and nothing is sent then.
+        config = {**_defaults(self.config_jsonschema), **self.config}
+        return OrderspaceClient(
+            ClientSettings(
+                api_url=str(config["api_url"]),
+                auth_url=str(config["auth_url"]),
+                client_id=str(config.get("client_id", "")),
+                client_secret=str(config.get("client_secret", "")),
+                user_agent=str(config.get("user_agent") or f"{self.name}/{self.plugin_version}"),
+                max_requests_per_minute=int(config["max_requests_per_minute"]),
+                request_timeout=float(config["request_timeout"]),
+                max_retry_after_seconds=float(config["max_retry_after_seconds"]),
+            )
         )
 
     @cached_property
-    def user_agent(self) -> str:
-        return str(self.config.get("user_agent") or f"{self.name}/{self.plugin_version}")
+    def change_log(self) -> ChangeLog:
+        return ChangeLog()
 
-    @cached_property
-    def start_date(self) -> dt.datetime | None:
-        value = self.config.get("start_date")
-        return None if not value else parse_utc(value)
+    def discover_streams(self) -> list[Stream]:
+        discovered: list[Stream] = []
+        for stream_class in streams.STREAM_TYPES:
+            stream = stream_class(
+                tap=self,
+                client=self.client,
+                change_log=self.change_log,
+                requested_replication_methods=self.requested_replication_methods,
+            )
+            self.change_log.streams[stream.name] = stream
+            discovered.append(stream)
+        self.change_log.deleted_records = t.cast("t.Any", self.change_log.streams["deleted_records"])
+        self.change_log.reconciliations = t.cast("t.Any", self.change_log.streams["reconciliations"])
+        return discovered
 
     def _handle_termination(self, signum: int, frame: t.Any) -> None:
         # The SDK writes a STATE from inside the signal handler, which can land in the
@@ -168,11 +196,8 @@ class TapOrderspace(Tap):
         self.append_builtin_config(schema)
         # The SDK's validator also fills in each setting's default.
         problems = [_describe_setting_error(error) for error in JSONSchemaValidator(schema).iter_errors(self._config)]
-        if not problems and self.config.get("start_date"):
-            try:
-                parse_utc(self.config["start_date"])
-            except ValueError:
-                problems.append("setting 'start_date' is not an ISO 8601 date-time, e.g. 2024-01-01T00:00:00Z")
+        if not problems:
+            problems += _semantic_problems(self.config)
         if problems and raise_errors:
             raise ConfigError("; ".join(problems) + ": fix the tap's settings (meltano config list tap-orderspace)")
         return problems
@@ -196,6 +221,38 @@ class TapOrderspace(Tap):
             state=_checked_json_file(state, "state", 'a Singer state: {"bookmarks": {...}}'),
             catalog=_checked_json_file(catalog, "catalog", "a Singer catalog from --discover"),
         )
+
+
+def _defaults(config_schema: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {name: spec["default"] for name, spec in config_schema["properties"].items() if "default" in spec}
+
+
+def _semantic_problems(config: t.Mapping[str, t.Any]) -> list[str]:
+    """What a schema cannot say: URLs that can be requested, headers that can be sent."""
+    problems = []
+    if config.get("start_date"):
+        try:
+            parse_utc(config["start_date"])
+        except (TypeError, ValueError):
+            problems.append("setting 'start_date' is not an ISO 8601 date-time, e.g. 2024-01-01T00:00:00Z")
+    for setting in ("api_url", "auth_url"):
+        value = config.get(setting)
+        parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or not header_value_is_sendable(value or "")
+        ):
+            problems.append(f"setting '{setting}' must be an http(s):// URL with a host")
+    user_agent = config.get("user_agent")
+    if user_agent is not None and not (isinstance(user_agent, str) and header_value_is_sendable(user_agent)):
+        problems.append("setting 'user_agent' must be printable ASCII text on one line (it is an HTTP header)")
+    for setting in ("client_id", "client_secret"):
+        value = config.get(setting)
+        if isinstance(value, str) and not value.strip():
+            problems.append(f"setting '{setting}' is empty")
+    return problems
 
 
 def _requested_replication_methods(catalog: t.Any) -> dict[str, str]:

@@ -41,6 +41,8 @@ def test_discovers_exactly_the_streams_with_their_keys(sandbox: Sandbox) -> None
         "invoice_payments": ["invoice_id", "position"],
         "dispatch_lines": ["dispatch_id", "position"],
         "product_variants": ["id"],
+        "deleted_records": ["stream", "id"],
+        "reconciliations": ["stream", "version"],
     }
 
 
@@ -57,8 +59,12 @@ def test_every_record_arrives_exactly_as_the_api_holds_it(synced: tuple[Sandbox,
     by_key = {r[key]: r for r in emitted}
     for record in expected:
         got = by_key[record[key]]
-        # Every documented field arrives with the API's value; undocumented ones are left out.
-        assert got == {k: v for k, v in record.items() if k in documented}
+        # Every documented field arrives with the API's value; the others in `undocumented_fields`.
+        undocumented = {k: v for k, v in record.items() if k not in documented}
+        assert got == {
+            **{k: v for k, v in record.items() if k in documented},
+            **({"undocumented_fields": undocumented} if undocumented else {}),
+        }
 
 
 @pytest.mark.parametrize("stream", PAGINATED + UNPAGINATED + list(CHILDREN))
@@ -105,6 +111,21 @@ def test_final_state_holds_bookmarks_and_no_progress(synced: tuple[Sandbox, TapR
     for stream in ("invoices", "products", "inventory_levels"):
         assert bookmarks[stream]["extraction_started_at"]
     assert not any("in_progress" in entry or "progress_markers" in entry for entry in bookmarks.values())
+
+
+def test_a_first_sync_is_a_complete_read_activated_as_one_table_version(synced: tuple[Sandbox, TapRun]) -> None:
+    _, run = synced
+    activated = {m["stream"]: m["version"] for m in run.messages if m["type"] == "ACTIVATE_VERSION"}
+    assert set(activated) >= {*PAGINATED, *UNPAGINATED, *CHILDREN}
+    for stream, version in activated.items():
+        assert {r.get("version") for r in run.messages if r["type"] == "RECORD" and r["stream"] == stream} == {version}
+        last_record = max(i for i, m in enumerate(run.messages) if m["type"] == "RECORD" and m["stream"] == stream)
+        activation = next(
+            i for i, m in enumerate(run.messages) if m["type"] == "ACTIVATE_VERSION" and m["stream"] == stream
+        )
+        assert activation > last_record, f"{stream}: a version is activated only after its last record"
+    reconciled = {row["stream"] for row in run.records["reconciliations"]}
+    assert reconciled == set(activated)
 
 
 def test_selecting_only_a_child_reads_its_parent_without_emitting_it(sandbox: Sandbox) -> None:

@@ -61,7 +61,8 @@ def test_timeless_streams_bookmark_the_extraction_start() -> None:
     window = st.open_window(timeless, state, start_date=START, now=NOW)
     assert window.since is None
     st.close_window(timeless, state, window)
-    assert state == {"extraction_started_at": "2026-11-27T06:00:00Z"}
+    # A first sync reads everything: it is also a reconciliation.
+    assert state == {"extraction_started_at": "2026-11-27T06:00:00Z", "reconciled_at": "2026-11-27T06:00:00Z"}
     later = st.open_window(timeless, state, start_date=START, now=NOW + dt.timedelta(hours=6))
     assert later.since == NOW
 

@@ -268,11 +268,9 @@ class Site:
             "product_variants": variants,
             "categories": [{"id": c["id"], "name": c["name"]} for c in categories],
             "grouping_category_id": grouping["id"] if grouping else None,
-            # Not in the reference; the live API added it in 2024, as objects.
+            # Added in 2024; the reference's examples show a list of URLs.
             "images": [
-                {
-                    "url": f"https://a1b2c3d4ef.cloudfront.net/sandbox/images/products/{code.lower()}-{i}-{self.token(8)}.jpg"
-                }
+                f"https://a1b2c3d4ef.cloudfront.net/sandbox/images/products/{code.lower()}-{i}-{self.token(8)}.jpg"
                 for i in range(rng.choice((0, 1, 1, 2, 3)))
             ],
             # No document lists this field; the API is in beta and grows fields.

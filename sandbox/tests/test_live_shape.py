@@ -69,7 +69,7 @@ def test_the_live_shape_can_be_chosen_at_start(connect: Any) -> None:
     [
         ("orders", lambda r: r["created_by"] is None or isinstance(r["created_by"], str)),
         ("orders", lambda r: r["source"] in ("web", "admin", "api")),
-        ("products", lambda r: all(set(i) == {"url"} and i["url"].startswith("https://") for i in r["images"])),
+        ("products", lambda r: all(isinstance(i, str) and i.startswith("https://") for i in r["images"])),
         ("products", lambda r: isinstance(r["tags"], list)),
         ("invoices", lambda r: all("order_line_id" in line for line in r["invoice_lines"])),
         ("customers", lambda r: r["website"] is None or r["website"].startswith("https://")),
