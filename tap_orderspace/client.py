@@ -421,14 +421,28 @@ class OrderspaceStream(Stream):
             )
         return True
 
-    def _emit(self, record: dict[str, t.Any], children: list[NestedRowsStream], open_ids: set[str]) -> dict[str, t.Any]:
+    def _emit(
+        self,
+        record: dict[str, t.Any],
+        children: list[NestedRowsStream],
+        open_ids: set[str],
+        *,
+        changed: bool = True,
+    ) -> dict[str, t.Any]:
+        """Write the record's child rows and note what it tells; the caller yields it.
+
+        `changed` is False for records re-listed only because they are open: an unpaid
+        invoice listed again names the same orders as before, so they are not re-read
+        for it (once it is paid, its retrieve names them).
+        """
         for child in children:
             child.extracted_at = self.extracted_at
             child.write_rows_of(record)
         if self.open_records is not None and self.open_records.is_open(record):
             open_ids.add(record[self.cursor_field])
-        for signal in self.change_signals:
-            self._signal(signal, signal.ids_in(record))
+        if changed:
+            for signal in self.change_signals:
+                self._signal(signal, signal.ids_in(record))
         return record
 
     def _signal(self, signal: ChangeSignal, ids: set[str]) -> None:
@@ -567,7 +581,7 @@ class OrderspaceStream(Stream):
                 if key in emitted:
                     continue
                 emitted.add(key)
-                yield self._emit(record, children, open_ids)
+                yield self._emit(record, children, open_ids, changed=False)
             if page.body.get("has_more") is not True:
                 return
             if new_on_page == 0 or next_cursor is None or next_cursor == starting_after:
