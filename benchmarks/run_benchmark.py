@@ -252,6 +252,70 @@ def cpu_against_baseline(workdir: Path, orders: int, rounds: int) -> None:
     print("Whole-process figures include start-up: importing the Singer SDK costs the tap a fixed ~0.5 s.")
 
 
+OPEN_STATUSES = ("new", "invoiced", "released", "part_fulfilled", "preorder", "standing_order")
+
+
+def change_capture(workdir: Path, orders: int) -> None:
+    section(f"5. Change capture: requests of an incremental run ({orders:,} orders, a few percent open)")
+    with sandbox("--seed", "7", "--orders", str(orders), "--rate-limit", "0") as sb:
+        streams = ["orders", "order_lines", "invoices", "dispatches"]
+        state = last_state(tap_command(sb, workdir, "cc-first", streams=streams, lookback_window_days=0))
+        records = {name: sb.get(f"/_sandbox/records/{name}")[name] for name in ("orders", "invoices")}
+        by_status = {s: sum(1 for r in records["orders"] if r["status"] == s) for s in OPEN_STATUSES}
+        unpaid = sum(1 for r in records["invoices"] if r["paid"] is False)
+        time.sleep(1.1)
+        sb.post("/_sandbox/stats/reset", {})
+        changes = sb.post(
+            "/_sandbox/mutate",
+            {
+                "new_orders": 450,
+                "new_dispatches": 150,
+                "new_invoices": 120,
+                "release_old_orders": 20,
+                "cancel_old_orders": 20,
+                "dispatch_old_orders": 20,
+                "pay_old_invoices": 30,
+                "older_than_days": 365,
+            },
+        )
+        sb.post("/_sandbox/stats/reset", {})
+        last_state(tap_command(sb, workdir, "cc-second", state=state, streams=streams, lookback_window_days=0))
+        log = sb.get("/_sandbox/stats")["log"]
+    late = {name: len(changes["updated"].get(name, [])) for name in ("orders", "invoices")}
+
+    def count(resource: str, kind: str) -> int:
+        entries = [e for e in log if e["resource"] == resource]
+        if kind == "retrieve":
+            return sum(1 for e in entries if "id" in e)
+        lists = [e for e in entries if "id" not in e]
+        if kind == "window":
+            return sum(1 for e in lists if "created_since" in e["params"])
+        return sum(1 for e in lists if "created_since" not in e["params"])
+
+    open_orders = sum(by_status.values())
+    all_orders, all_invoices = len(records["orders"]), len(records["invoices"])
+    print(
+        f"Open at the first run: {open_orders:,} orders of {all_orders:,} ({open_orders / all_orders:.1%}); "
+        f"{unpaid:,} unpaid invoices of {all_invoices:,}. Between the runs: 450 new orders, 150 dispatches, "
+        f"120 invoices; late changes to records over a year old: {late['orders']} orders, "
+        f"{late['invoices']} invoices.\n"
+    )
+    print("| stream | window pages | open-set lists | retrieves | this run | formula | full re-read |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    status_pages = sum(max(1, math.ceil(n / PAGE)) for n in by_status.values())
+    for resource, open_pages in (("orders", status_pages), ("invoices", max(1, math.ceil(unpaid / PAGE)))):
+        window, lists, retrieved = (count(resource, k) for k in ("window", "lists", "retrieve"))
+        print(
+            f"| {resource} | {window} | {lists} | {retrieved} | {window + lists + retrieved} "
+            f"| {window} + {open_pages} + {retrieved} | {math.ceil(len(records[resource]) / PAGE)} |"
+        )
+    print(
+        "\nFormula (README): window pages + one list per open status (orders) or `paid=false` (invoices), "
+        "ceil(n/200) pages each + one retrieve per record that left the open set or that a new dispatch or "
+        "invoice names."
+    )
+
+
 def memory(workdir: Path, sizes: list[int]) -> None:
     section("4. Peak memory of the tap process")
     print("| orders (5 lines each) | records emitted | peak RSS MiB | CPU s |")
@@ -267,11 +331,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer rounds")
     parser.add_argument(
-        "--only", choices=["requests", "pacing", "cpu", "memory"], action="append", help="run only these parts"
+        "--only",
+        choices=["requests", "pacing", "cpu", "memory", "change-capture"],
+        action="append",
+        help="run only these parts",
     )
     args = parser.parse_args()
     quick = args.quick
-    parts = set(args.only or ["requests", "pacing", "cpu", "memory"])
+    parts = set(args.only or ["requests", "pacing", "cpu", "memory", "change-capture"])
     print("# tap-orderspace benchmark\n")
     print(f"- command: `{' '.join(['.venv/bin/python', 'benchmarks/run_benchmark.py', *sys.argv[1:]])}`")
     print(
@@ -289,6 +356,8 @@ def main() -> None:
             cpu_against_baseline(workdir, orders=10_000, rounds=3 if quick else 5)
         if "memory" in parts:
             memory(workdir, [10_000, 30_000] if quick else [10_000, 100_000])
+        if "change-capture" in parts:
+            change_capture(workdir, orders=10_000 if quick else 100_000)
 
 
 if __name__ == "__main__":

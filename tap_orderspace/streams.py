@@ -22,6 +22,7 @@ class CustomersStream(OrderspaceStream):
 class OrdersStream(OrderspaceStream):
     name = "orders"
     replication_key = "created"
+    field_aliases = {"created_at": "created"}  # noqa: RUF012  (the customers slip, the other way)
     since_parameter = "created_since"
     honours_start_date = True
     honours_lookback = True
@@ -33,6 +34,7 @@ class OrdersStream(OrderspaceStream):
 class DispatchesStream(OrderspaceStream):
     name = "dispatches"
     replication_key = "created"
+    field_aliases = {"created_at": "created"}  # noqa: RUF012
     since_parameter = "created_since"
     honours_start_date = True
     honours_lookback = True
