@@ -8,7 +8,8 @@ Each round is `meltano run --no-install tap-orderspace <loader>` in a fresh copy
 (its own system database, so no state: a first sync) against a sandbox process with throttling off,
 the tap unpaced (max_requests_per_minute 0) at 200 records a page, the loaders as meltano.yml ships
 them. Loaders alternate (A B A B ...), medians are quoted. Peak memory is each process's VmHWM
-(/proc/<pid>/status), sampled every 0.2 s among Meltano's descendants, the tap and the loader apart.
+(/proc/<pid>/status), sampled every 0.2 s among Meltano's descendants, the tap and the loader apart;
+so is their CPU time (user + system), which says what each costs when other work shares the machine.
 Rows are every row the sync loads: the sandbox's totals over the 17 streams, child tables included.
 
 PostgreSQL: ORDERSPACE_TEST_PG_URL, else postgres:postgres@127.0.0.1:5432; each round gets a new
@@ -134,6 +135,18 @@ def descendants(root: int) -> dict[int, str]:
     return found
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time `pid` has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def peak_rss_mib(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -150,6 +163,8 @@ class Round:
     wall_seconds: float
     tap_peak_mib: float
     loader_peak_mib: float
+    tap_cpu_seconds: float
+    loader_cpu_seconds: float
 
 
 def run_once(loader: str, info: dict) -> Round:
@@ -166,19 +181,27 @@ def run_once(loader: str, info: dict) -> Round:
                 stderr=subprocess.STDOUT,
             )
             peaks = {"tap": 0.0, "loader": 0.0}
+            # CPU time by process, last sample (a process's final 0.2 s may be missed).
+            cpu: dict[int, tuple[str, float]] = {}
             while process.poll() is None:
                 for pid, command in descendants(process.pid).items():
                     role = "tap" if "tap-orderspace" in command else "loader" if loader in command else None
-                    peak = peak_rss_mib(pid) if role else None
-                    if role and peak:
+                    if not role:
+                        continue
+                    peak = peak_rss_mib(pid)
+                    if peak:
                         peaks[role] = max(peaks[role], peak)
+                    used = cpu_seconds(pid)
+                    if used is not None:
+                        cpu[pid] = (role, used)
                 time.sleep(0.2)
             wall = time.monotonic() - started
             log.close()
             if process.returncode != 0:
                 tail = (Path(tmp) / "meltano.log").read_text().splitlines()[-30:]
                 sys.exit(f"meltano run ... {loader} exited with {process.returncode}:\n" + "\n".join(tail))
-    return Round(loader, wall, peaks["tap"], peaks["loader"])
+    cpu_by_role = {role: sum(used for r, used in cpu.values() if r == role) for role in ("tap", "loader")}
+    return Round(loader, wall, peaks["tap"], peaks["loader"], cpu_by_role["tap"], cpu_by_role["loader"])
 
 
 @contextmanager
@@ -209,24 +232,33 @@ def main() -> None:
                 rounds.append(result)
                 print(
                     f"round {number + 1} {loader}: {result.wall_seconds:.1f} s, "
-                    f"tap peak {result.tap_peak_mib:.0f} MiB, loader peak {result.loader_peak_mib:.0f} MiB",
+                    f"tap peak {result.tap_peak_mib:.0f} MiB, loader peak {result.loader_peak_mib:.0f} MiB, "
+                    f"CPU tap {result.tap_cpu_seconds:.1f} s, loader {result.loader_cpu_seconds:.1f} s",
                     flush=True,
                 )
 
     print()
     print(
-        "| loader | wall s (median) | orders/min | rows/s | rows/min vs API ceiling | tap peak MiB | loader peak MiB |"
+        "| loader | wall s (median) | API records/min | vs API ceiling | rows/s "
+        "| loader CPU s | loader rows per CPU s | tap CPU s | tap peak MiB | loader peak MiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for loader in loaders:
         mine = [r for r in rounds if r.loader == loader]
         wall = statistics.median(r.wall_seconds for r in mine)
+        loader_cpu = statistics.median(r.loader_cpu_seconds for r in mine)
         print(
             f"| {loader} | {wall:.1f} | {records / wall * 60:,.0f} | "
             f"{records / wall * 60 / API_CEILING_PER_MINUTE:.1f}x | {rows / wall:,.0f} | "
+            f"{loader_cpu:.1f} | {rows / loader_cpu if loader_cpu else 0:,.0f} | "
+            f"{statistics.median(r.tap_cpu_seconds for r in mine):.1f} | "
             f"{statistics.median(r.tap_peak_mib for r in mine):.0f} | "
             f"{statistics.median(r.loader_peak_mib for r in mine):.0f} |"
         )
+    print(
+        "\nLoader CPU s: user + system time of the loader's processes. On a busy machine wall time "
+        "measures the machine; rows per loader CPU second is what the loader itself can sustain."
+    )
     print(f"\n{len(rounds)} rounds; wall time includes Meltano's start and catalog discovery.")
 
 

@@ -75,6 +75,18 @@ def meltano_project(tmp_path: Path, sandbox: Sandbox) -> MeltanoProject:
 
 
 @pytest.fixture
+def dbt_project(meltano_project: MeltanoProject) -> Path:
+    """The dbt project copied into the Meltano project (dbt writes target/ beside it); the utilities shared."""
+    installed = ROOT / ".meltano" / "utilities"
+    if not installed.is_dir():
+        unavailable(f"no Meltano utilities in {installed}: run `python3 scripts/test.py` once to install them")
+    (meltano_project.directory / ".meltano" / "utilities").symlink_to(installed, target_is_directory=True)
+    destination = meltano_project.directory / "transform"
+    shutil.copytree(ROOT / "transform", destination, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    return destination
+
+
+@pytest.fixture
 def duckdb_target(meltano_project: MeltanoProject) -> Path:
     """Point target-duckdb at a file of this test's own; returns the file."""
     require_plugin("loaders", "target-duckdb")

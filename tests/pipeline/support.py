@@ -38,6 +38,15 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # `name`: the SDK types it per instance, every stream class sets it.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {cls.name: tuple(cls.primary_keys or ()) for cls in STREAM_TYPES}  # type: ignore[misc]
 CHILD_STREAMS = {cls.name: cls for cls in STREAM_TYPES if issubclass(cls, NestedRowsStream)}  # type: ignore[misc]
+# Tables the tap writes itself (deletions it saw, full reads it completed): the sandbox has no totals for them.
+TAP_TABLES = ("deleted_records", "reconciliations")
+# The streams read from the API, each with a table to compare with the sandbox.
+SYNCED_KEYS = {stream: key for stream, key in PRIMARY_KEYS.items() if stream not in TAP_TABLES}
+# A child table's rows go with their parent record: (parent stream, column holding the parent's id).
+PARENTS: dict[str, tuple[str, str]] = {
+    name: (cls.parent_stream_type.name, cls.parent_key)  # type: ignore[misc]
+    for name, cls in CHILD_STREAMS.items()
+}
 
 
 def unavailable(reason: str) -> t.NoReturn:
@@ -149,6 +158,38 @@ class Warehouse:
         (key,) = PRIMARY_KEYS[table]
         return {row[0]: row[1:] for row in self.select(table, key, *columns)}
 
+    # Deleted rows: the one query per warehouse that docs/incremental.md ("Telling deleted rows from
+    # live ones") gives, with the row's table aliased `o`.
+
+    def deleted_by_change_capture(self, stream: str) -> str:
+        """A 404 on retrieve: `deleted_records` names the row's id, or for a child row its parent's."""
+        # A record's id is its key (inventory_levels: the SKU); a child row goes with its parent.
+        named, column = PARENTS.get(stream) or (stream, PRIMARY_KEYS[stream][0])
+        deletions = self.table("deleted_records")
+        return f"exists (select 1 from {deletions} d where d.stream = '{named}' and d.id = o.{column})"  # noqa: S608
+
+    def deleted_condition(self, stream: str) -> str:
+        """`is_deleted` for a row `o` of `stream`: true for rows of records the source deleted."""
+        raise NotImplementedError
+
+    def _select(self, stream: str, columns: t.Sequence[str], deleted: bool) -> list[tuple[t.Any, ...]]:
+        names = ", ".join(f'o."{column}"' for column in columns)
+        condition = self.deleted_condition(stream) if stream not in TAP_TABLES else "false"
+        where = condition if deleted else f"not ({condition})"
+        return self.rows(f"select {names} from {self.table(stream)} o where {where}")  # noqa: S608
+
+    def live(self, table: str, *columns: str) -> list[tuple[t.Any, ...]]:
+        """`columns` of the rows the documented query does not mark deleted."""
+        return self._select(table, columns, deleted=False)
+
+    def deleted(self, table: str, *columns: str) -> list[tuple[t.Any, ...]]:
+        """`columns` of the rows the documented query marks deleted."""
+        return self._select(table, columns, deleted=True)
+
+    def live_by_key(self, table: str, *columns: str) -> dict[t.Any, tuple[t.Any, ...]]:
+        (key,) = PRIMARY_KEYS[table]
+        return {row[0]: row[1:] for row in self.live(table, key, *columns)}
+
 
 class DuckDBWarehouse(Warehouse):
     name = "DuckDB"
@@ -164,6 +205,15 @@ class DuckDBWarehouse(Warehouse):
     def stored(self, value: t.Any) -> t.Any:
         # target-duckdb writes "" as NULL: its CSV staging cannot tell the two apart.
         return None if value == "" else plain(value)
+
+    def deleted_condition(self, stream: str) -> str:
+        # target-duckdb ignores ACTIVATE_VERSION: a row that a completed full read of its stream,
+        # started after the row was extracted, did not re-read is gone from the source.
+        full_reads = self.table("reconciliations")
+        return (
+            f"{self.deleted_by_change_capture(stream)} or exists (select 1 from {full_reads} r "  # noqa: S608
+            f"where r.stream = '{stream}' and r.started_at > o._sdc_extracted_at)"
+        )
 
     def rows(self, sql: str, params: t.Sequence[t.Any] = ()) -> list[tuple[t.Any, ...]]:
         return self.connection.execute(sql.replace("%s", "?"), list(params)).fetchall()
@@ -183,6 +233,10 @@ class PostgresWarehouse(Warehouse):
 
     def close(self) -> None:
         self.connection.close()
+
+    def deleted_condition(self, stream: str) -> str:
+        # target-postgres applies ACTIVATE_VERSION: rows a completed full read did not see get _sdc_deleted_at.
+        return f"o._sdc_deleted_at is not null or {self.deleted_by_change_capture(stream)}"
 
 
 # Meltano ----------------------------------------------------------------------------------------
@@ -234,6 +288,17 @@ class MeltanoProject:
         return dict(json.loads(output.strip().splitlines()[-1]))
 
 
+def declare_tap_setting(project: MeltanoProject, name: str, kind: str) -> None:
+    """Declare a tap setting in the project's meltano.yml, so that Meltano passes TAP_ORDERSPACE_<NAME> on."""
+    config = project.directory / "meltano.yml"
+    text = config.read_text(encoding="utf-8")
+    anchor = "    settings:\n    - name: client_id\n"
+    assert text.count(anchor) == 1, "meltano.yml: the tap's settings list moved"
+    if f"- name: {name}\n" not in text.split("  loaders:")[0]:
+        text = text.replace(anchor, f"    settings:\n    - name: {name}\n      kind: {kind}\n    - name: client_id\n")
+        config.write_text(text, encoding="utf-8")
+
+
 def require_plugin(kind: str, name: str) -> None:
     if not (ROOT / ".meltano" / kind / name / "venv").is_dir():
         unavailable(f"Meltano plugin {name} is not installed: run `python3 scripts/test.py` once")
@@ -243,22 +308,26 @@ def require_plugin(kind: str, name: str) -> None:
 
 
 def assert_tables_match_sandbox(warehouse: Warehouse, sb: Sandbox) -> None:
-    """Every stream's table holds each of the sandbox's rows exactly once, and nothing else."""
+    """Every stream's live rows (those the database's deletion rule keeps, docs/operations.md) are
+    each of the sandbox's rows exactly once, and nothing else; no key is stored twice."""
     totals = sb.totals()
-    assert set(PRIMARY_KEYS) <= set(totals), f"the sandbox reports no totals for {set(PRIMARY_KEYS) - set(totals)}"
-    assert set(PRIMARY_KEYS) <= warehouse.tables(), f"tables missing: {set(PRIMARY_KEYS) - warehouse.tables()}"
+    assert set(SYNCED_KEYS) <= set(totals), f"the sandbox reports no totals for {set(SYNCED_KEYS) - set(totals)}"
+    missing_tables = set(PRIMARY_KEYS) - warehouse.tables()
+    assert not missing_tables, f"tables missing: {missing_tables}"
     problems = []
-    for stream, key in PRIMARY_KEYS.items():
-        loaded = Counter(warehouse.select(stream, *key))
+    for stream, key in SYNCED_KEYS.items():
+        stored = Counter(warehouse.select(stream, *key))
+        loaded = Counter(warehouse.live(stream, *key))
         expected = sandbox_keys(sb, stream)
         assert len(expected) == totals[stream], f"{stream}: the sandbox's records disagree with its totals"
-        duplicated = sorted(k for k, n in loaded.items() if n > 1)
+        duplicated = sorted(k for k, n in stored.items() if n > 1)
         missing = expected - set(loaded)
         extra = set(loaded) - expected
         if sum(loaded.values()) != totals[stream] or duplicated or missing or extra:
             problems.append(
-                f"{stream}: {sum(loaded.values())} rows for {totals[stream]} in the sandbox; "
-                f"{len(missing)} missing (e.g. {sorted(missing)[:3]}), {len(extra)} unexpected, "
+                f"{stream}: {sum(loaded.values())} live rows for {totals[stream]} in the sandbox; "
+                f"{len(missing)} missing or marked deleted (e.g. {sorted(missing)[:3]}), "
+                f"{len(extra)} unexpected (e.g. {sorted(extra)[:3]}), "
                 f"{len(duplicated)} keys duplicated (e.g. {duplicated[:3]})"
             )
     assert not problems, f"{warehouse.name} differs from the sandbox:\n" + "\n".join(problems)

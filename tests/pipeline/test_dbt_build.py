@@ -7,7 +7,6 @@ here, have the project parsed with their adapters and profiles.
 from __future__ import annotations
 
 import json
-import shutil
 import typing as t
 from decimal import Decimal
 from pathlib import Path
@@ -17,20 +16,10 @@ import pytest
 from orderspace_sandbox import Sandbox
 from psycopg.conninfo import conninfo_to_dict
 
-from .support import ROOT, DuckDBWarehouse, MeltanoProject, PostgresWarehouse, Warehouse, require_plugin
+from .support import DuckDBWarehouse, MeltanoProject, PostgresWarehouse, Warehouse, require_plugin
 
 MARTS_SCHEMA = "analytics"
 MARTS = ("fct_order_lines", "fct_orders", "fct_invoices", "dim_customers", "dim_products", "inventory_history")
-
-
-@pytest.fixture
-def dbt_project(meltano_project: MeltanoProject) -> Path:
-    """The dbt project copied into the Meltano project (dbt writes target/ beside it); the utilities shared."""
-    installed = ROOT / ".meltano" / "utilities"
-    (meltano_project.directory / ".meltano" / "utilities").symlink_to(installed, target_is_directory=True)
-    destination = meltano_project.directory / "transform"
-    shutil.copytree(ROOT / "transform", destination, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    return destination
 
 
 def mart(warehouse: Warehouse, name: str) -> str:

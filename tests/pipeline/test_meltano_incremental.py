@@ -54,6 +54,8 @@ def loader(request: pytest.FixtureRequest) -> tuple[str, Callable[[], Warehouse]
     """A loader, set up for this test, and how to open what it loaded."""
     if request.param == "target-duckdb":
         path = request.getfixturevalue("duckdb_target")
+        # The scheduled job ends with dbt-duckdb:build, which needs the dbt project and the utility.
+        request.getfixturevalue("dbt_project")
         return request.param, lambda: DuckDBWarehouse(path)
     url = request.getfixturevalue("postgres_target")
     return request.param, lambda: PostgresWarehouse(url)
