@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 import typing as t
 from collections.abc import Callable
 
-import backoff
 import requests
 
 from tap_orderspace.errors import AuthenticationError, OrderspaceAPIError
+from tap_orderspace.pacing import backoff_wait
 
 if t.TYPE_CHECKING:
     from tap_orderspace.pacing import RequestPacer
@@ -55,6 +56,8 @@ class ClientCredentialsToken:
         throttle_wait: Callable[[requests.Response, str], float] | None = None,
         server_clock: _ServerClock | None = None,
         wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self._auth_url = auth_url
         self._client_id = client_id
@@ -66,36 +69,41 @@ class ClientCredentialsToken:
         self._throttle_wait = throttle_wait
         self._server_clock = server_clock
         self._wall_clock = wall_clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._access_token: str | None = None
         self._renew_at = 0.0
         self.tokens_fetched = 0
 
     def authorization_header(self) -> str:
         if self._access_token is None or self._clock() >= self._renew_at:
-            try:
-                self._fetch()
-            except _TransientTokenFailure as exc:
-                raise OrderspaceAPIError(
-                    f"No access token from {self._auth_url} after {TOKEN_REQUEST_TRIES} attempts "
-                    f"(the last: {exc}): check auth_url and that the identity server is reachable"
-                ) from None
+            self._fetch_with_retries()
         return f"Bearer {self._access_token}"
 
     def invalidate(self) -> None:
         """Forget the current token: the API said it is no longer valid."""
         self._access_token = None
 
-    @backoff.on_exception(
-        backoff.expo,
-        _TransientTokenFailure,
-        max_tries=TOKEN_REQUEST_TRIES,
-        jitter=backoff.full_jitter,
-        logger=None,
-    )
+    def _fetch_with_retries(self) -> None:
+        for attempt in range(1, TOKEN_REQUEST_TRIES + 1):
+            try:
+                self._fetch()
+                return
+            except _TransientTokenFailure as exc:
+                if attempt == TOKEN_REQUEST_TRIES:
+                    raise OrderspaceAPIError(
+                        f"No access token from {self._auth_url} after {TOKEN_REQUEST_TRIES} attempts "
+                        f"(the last: {exc}): check auth_url and that the identity server is reachable"
+                    ) from None
+                wait = backoff_wait(attempt, self._rng)
+                logger.warning(
+                    "Token request failed (%s); retry %d of %d in %.1f s", exc, attempt, TOKEN_REQUEST_TRIES - 1, wait
+                )
+                self._sleep(wait)
+
     def _fetch(self) -> None:
         response = self._post_paced()
         if response.status_code >= 500:
-            logger.warning("Token endpoint answered %s; retrying", response.status_code)
             raise _TransientTokenFailure(f"HTTP {response.status_code}")
         if response.status_code in (400, 401, 403):
             raise AuthenticationError(
@@ -141,8 +149,15 @@ class ClientCredentialsToken:
                     headers={"Accept": "application/json"},
                     timeout=self._timeout,
                 )
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema,
+            ):
+                raise OrderspaceAPIError(
+                    f"No access token: {self._auth_url} cannot be requested: check auth_url"
+                ) from None
             except requests.RequestException as exc:
-                logger.warning("Token request to %s failed (%s); retrying", self._auth_url, type(exc).__name__)
                 raise _TransientTokenFailure(type(exc).__name__) from None
             if self._server_clock is not None:
                 self._server_clock.observe(response.headers.get("Date"), self._wall_clock())
@@ -152,7 +167,7 @@ class ClientCredentialsToken:
             if self._pacer is not None:
                 self._pacer.hold(wait)
             else:
-                time.sleep(wait)
+                self._sleep(wait)
         raise OrderspaceAPIError(
             f"The token endpoint {self._auth_url} throttled {MAX_TOKEN_THROTTLES + 1} token requests in a row "
             "(HTTP 429): another client may be using this integration; try again later"

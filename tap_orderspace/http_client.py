@@ -11,6 +11,7 @@ import datetime as dt
 import email.utils
 import logging
 import math
+import random
 import re
 import time
 import urllib.parse
@@ -18,18 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import backoff
 import msgspec
 import requests
 
 from tap_orderspace.auth import ClientCredentialsToken
 from tap_orderspace.errors import AuthenticationError, OrderspaceAPIError
-from tap_orderspace.pacing import RequestPacer
+from tap_orderspace.pacing import RequestPacer, backoff_wait
 
 logger = logging.getLogger("tap-orderspace")
 
 REQUEST_TRIES = 6  # the first attempt and five retries, about 30 s of backoff in all
-MAX_BACKOFF_SECONDS = 30
 # The reference: "after a 429, wait at least 60 seconds"; the live API sends no Retry-After.
 DEFAULT_THROTTLE_WAIT_SECONDS = 60.0
 MAX_CONSECUTIVE_THROTTLES = 10
@@ -37,6 +36,13 @@ MAX_CONSECUTIVE_THROTTLES = 10
 LONG_WAIT_SECONDS = 120.0
 # The characters an HTTP header value may hold (RFC 9110 field-value, visible ASCII and space).
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+# Request errors no retry can mend: the URL or a header value is wrong.
+_NOT_RETRIED = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidHeader,
+)
 
 
 class TransientRequestError(Exception):
@@ -113,12 +119,14 @@ class OrderspaceClient:
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self.session = session or requests.Session()
         self.clock = ServerClock(wall_clock=wall_clock)
         self._wall_clock = wall_clock
         self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self.pacer = RequestPacer(settings.max_requests_per_minute, clock=monotonic, sleep=sleep)
         self.token = ClientCredentialsToken(
             auth_url=settings.auth_url,
@@ -131,16 +139,9 @@ class OrderspaceClient:
             throttle_wait=self.throttle_wait,
             server_clock=self.clock,
             wall_clock=wall_clock,
+            sleep=sleep,
+            rng=self._rng,
         )
-        self._get_with_retries = backoff.on_exception(
-            backoff.expo,
-            TransientRequestError,
-            max_tries=REQUEST_TRIES,
-            max_value=MAX_BACKOFF_SECONDS,
-            jitter=backoff.full_jitter,
-            on_backoff=self._log_retry,
-            logger=None,
-        )(self._get_once)
         self.requests_sent = 0
 
     # What streams call ------------------------------------------------------------------
@@ -167,20 +168,15 @@ class OrderspaceClient:
         return now
 
     def throttle_wait(self, response: requests.Response, what: str) -> float:
-        """Seconds to send nothing after a 429: `Retry-After` if sane, capped, else the documented minute."""
+        """Seconds to send nothing after a 429: `Retry-After` if it parses, capped, else the documented minute."""
         cap = self.settings.max_retry_after_seconds
-        value = response.headers.get("Retry-After")
-        wait = DEFAULT_THROTTLE_WAIT_SECONDS
-        source = "the documented minimum"
-        if value is not None:
-            try:
-                asked = float(value)
-            except ValueError:
-                asked = math.nan
-            if math.isfinite(asked) and asked >= 0:
-                wait, source = asked, "Retry-After"
-            else:
-                source = "the documented minimum; Retry-After was not a number of seconds"
+        asked = self._retry_after_seconds(response.headers.get("Retry-After"))
+        if asked is None:
+            wait, source = DEFAULT_THROTTLE_WAIT_SECONDS, "the documented minimum"
+            if "Retry-After" in response.headers:
+                source += "; Retry-After was neither seconds nor a date"
+        else:
+            wait, source = asked, "Retry-After"
         if wait > cap:
             logger.warning(
                 "Orderspace throttled %s and asked for %.0f s; waiting %.0f s (max_retry_after_seconds)",
@@ -188,29 +184,52 @@ class OrderspaceClient:
                 wait,
                 cap,
             )
-            return cap
-        log = logger.warning if wait > LONG_WAIT_SECONDS else logger.info
-        log("Orderspace throttled %s (HTTP 429); sending nothing for %.0f s (%s)", what, wait, source)
+            wait = cap
+        else:
+            log = logger.warning if wait > LONG_WAIT_SECONDS else logger.info
+            log("Orderspace throttled %s (HTTP 429); sending nothing for %.0f s (%s)", what, wait, source)
         return wait
+
+    def _retry_after_seconds(self, value: str | None) -> float | None:
+        """`Retry-After` as seconds: a number (RFC 9110 allows digits; "1e10" and "inf" are read
+        leniently and then capped), or an HTTP date on the server's clock. None if neither."""
+        if value is None:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not math.isnan(seconds):
+            return max(seconds, 0.0)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        now = self.clock.now() or dt.datetime.fromtimestamp(self._wall_clock(), dt.UTC)
+        return max((when - now).total_seconds(), 0.0)
 
     # The request loop -----------------------------------------------------------------
 
     def _get(self, path: str, params: dict[str, Any], *, missing_is_not_found: bool = False) -> Page:
-        try:
-            return self._get_with_retries(path, params, missing_is_not_found)
-        except TransientRequestError as exc:
-            msg = f"GET {path} failed {REQUEST_TRIES} times in a row; the last error: {exc}"
-            raise OrderspaceAPIError(msg) from None
+        """`_get_once`, retried on transient failures with exponential backoff and full jitter.
 
-    def _log_retry(self, details: Any) -> None:
-        logger.warning(
-            "GET %s failed (%s); retry %d of %d in %.1f s",
-            details["args"][0],
-            details["exception"],
-            details["tries"],
-            REQUEST_TRIES - 1,
-            details["wait"],
-        )
+        The waits go through the injected `sleep`, so tests run them on a fake clock.
+        """
+        for attempt in range(1, REQUEST_TRIES + 1):
+            try:
+                return self._get_once(path, params, missing_is_not_found)
+            except TransientRequestError as exc:
+                if attempt == REQUEST_TRIES:
+                    msg = f"GET {path} failed {REQUEST_TRIES} times in a row; the last error: {exc}"
+                    raise OrderspaceAPIError(msg) from None
+                wait = backoff_wait(attempt, self._rng)
+                logger.warning(
+                    "GET %s failed (%s); retry %d of %d in %.1f s", path, exc, attempt, REQUEST_TRIES - 1, wait
+                )
+                self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _get_once(self, path: str, params: dict[str, Any], missing_is_not_found: bool) -> Page:
         url = self.settings.api_url.rstrip("/") + path
@@ -232,6 +251,8 @@ class OrderspaceClient:
                 ) from None
             except requests.ConnectionError as exc:
                 raise TransientRequestError(f"connection failed: {exception_summary(exc)}") from None
+            except _NOT_RETRIED as exc:
+                raise OrderspaceAPIError(f"GET {path} cannot be sent: {exception_summary(exc)}") from None
             except requests.RequestException as exc:
                 raise TransientRequestError(exception_summary(exc)) from None
             received = self._wall_clock()

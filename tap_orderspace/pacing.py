@@ -8,6 +8,7 @@ little late and the next one on time.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 
@@ -15,6 +16,16 @@ WINDOW_SECONDS = 60.0
 # Spacing requests 1% wider than the exact limit absorbs up to ~0.6 s of network
 # jitter per minute before the server could count one request too many.
 SPACING_MARGIN = 1.01
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def backoff_wait(retry: int, rng: random.Random, cap: float = MAX_BACKOFF_SECONDS) -> float:
+    """Seconds before retry number `retry` (1-based): exponential from 1 s, capped, full jitter.
+
+    Full jitter (a uniform draw below the exponential bound) keeps clients that failed
+    together from retrying together.
+    """
+    return rng.uniform(0, min(cap, 2.0 ** (retry - 1)))
 
 
 class RequestPacer:

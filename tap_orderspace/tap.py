@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import os
 import signal
 import sys
 import typing as t
@@ -15,9 +17,10 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.plugin_base import JSONSchemaValidator
 
+from tap_orderspace import state as st
 from tap_orderspace import streams
 from tap_orderspace.client import ChangeLog
-from tap_orderspace.errors import ConfigError, InputFileError, UserFacingError
+from tap_orderspace.errors import ConfigError, InputFileError, StateError, UserFacingError
 from tap_orderspace.http_client import ClientSettings, OrderspaceClient, header_value_is_sendable
 from tap_orderspace.output import StateFlushedWriter
 from tap_orderspace.state import parse_utc
@@ -194,15 +197,37 @@ class TapOrderspace(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         schema = dict(self.config_jsonschema)
         self.append_builtin_config(schema)
-        # The SDK's validator also fills in each setting's default.
-        problems = [_describe_setting_error(error) for error in JSONSchemaValidator(schema).iter_errors(self._config)]
+        # The SDK makes every setting nullable, and a JSON Schema bound does not refuse
+        # NaN: both are refused here, before a stream could compute with them.
+        problems = _null_or_not_finite(self._config, self.config_jsonschema)
+        if not problems:
+            # The SDK's validator also fills in each setting's default.
+            problems = [
+                _describe_setting_error(error) for error in JSONSchemaValidator(schema).iter_errors(self._config)
+            ]
         if not problems:
             problems += _semantic_problems(self.config)
         if problems and raise_errors:
             raise ConfigError("; ".join(problems) + ": fix the tap's settings (meltano config list tap-orderspace)")
         return problems
 
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        # Checked whole before any stream starts: a bookmark that cannot be read would
+        # otherwise fail its stream after the streams before it had sent their requests.
+        if problem := _state_problem(state):
+            raise StateError(problem)
+        super().load_state(state)
+
     # Command line: user-fixable input errors become one line ---------------------------
+
+    @classmethod
+    def cb_config(cls, ctx: t.Any, param: t.Any, value: tuple[str, ...]) -> t.Any:
+        for source in value:
+            if source == "ENV":
+                _check_environment(cls.config_jsonschema, f"{cls.name.upper().replace('-', '_')}_")
+            else:
+                _read_json_object(source, "config", "a JSON object of settings (see --about)")
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     def invoke(  # type: ignore[override]
@@ -227,6 +252,34 @@ def _defaults(config_schema: dict[str, t.Any]) -> dict[str, t.Any]:
     return {name: spec["default"] for name, spec in config_schema["properties"].items() if "default" in spec}
 
 
+# Settings whose null means "not set"; any other null is refused rather than read as a number.
+NULLABLE_SETTINGS = frozenset({"start_date", "user_agent"})
+
+
+def _null_or_not_finite(config: t.Mapping[str, t.Any], own_schema: dict[str, t.Any]) -> list[str]:
+    problems = []
+    for name in own_schema["properties"]:
+        value = config.get(name, 0)
+        if value is None and name not in NULLABLE_SETTINGS:
+            problems.append(f"setting '{name}' is null: give it a value, or leave it out for its default")
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"setting '{name}' must be a finite number")
+    return problems
+
+
+def _check_environment(config_schema: dict[str, t.Any], prefix: str) -> None:
+    """Integer settings given as environment variables, checked before the SDK's `int()` meets them."""
+    for name, spec in config_schema["properties"].items():
+        variable = prefix + name.upper().replace("-", "_")
+        if variable not in os.environ or "integer" not in spec.get("type", ()):
+            continue
+        try:
+            int(os.environ[variable])
+        except ValueError:
+            msg = f"environment variable {variable} (setting '{name}') must be a whole number"
+            raise ConfigError(msg) from None
+
+
 def _semantic_problems(config: t.Mapping[str, t.Any]) -> list[str]:
     """What a schema cannot say: URLs that can be requested, headers that can be sent."""
     problems = []
@@ -243,6 +296,7 @@ def _semantic_problems(config: t.Mapping[str, t.Any]) -> list[str]:
             or parts.scheme not in ("http", "https")
             or not parts.hostname
             or not header_value_is_sendable(value or "")
+            or not _port_is_valid(parts)
         ):
             problems.append(f"setting '{setting}' must be an http(s):// URL with a host")
     user_agent = config.get("user_agent")
@@ -253,6 +307,45 @@ def _semantic_problems(config: t.Mapping[str, t.Any]) -> list[str]:
         if isinstance(value, str) and not value.strip():
             problems.append(f"setting '{setting}' is empty")
     return problems
+
+
+def _port_is_valid(parts: urllib.parse.SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 - reading it is the check: out of range raises
+    except ValueError:
+        return False
+    return True
+
+
+def _state_problem(state: t.Any) -> str | None:
+    """What makes a Singer state unusable, naming the stream and key, or None."""
+    bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
+    if not isinstance(bookmarks, dict):
+        return "the state's 'bookmarks' is not an object: pass a Singer state, or none for a full sync"
+    fix = "correct it (meltano state get / meltano state set), or re-extract with meltano run --full-refresh"
+    for stream, bookmark in bookmarks.items():
+        if not isinstance(bookmark, dict):
+            return f"the state of stream '{stream}' is a JSON {type(bookmark).__name__}, not an object: {fix}"
+        progress = bookmark.get(st.IN_PROGRESS)
+        times = [
+            (key, bookmark.get(key)) for key in (st.REPLICATION_KEY_VALUE, st.EXTRACTION_STARTED_AT, st.RECONCILED_AT)
+        ]
+        if isinstance(progress, dict):
+            times += [(f"{st.IN_PROGRESS}.{key}", progress.get(key)) for key in ("since", "newest_seen", "started_at")]
+        for key, value in times:
+            if value is None:
+                continue
+            try:
+                parse_utc(value)
+            except (TypeError, ValueError):
+                shown = _shown(value)
+                return f"the state of stream '{stream}' has {key}={shown}, which is not an ISO 8601 date-time: {fix}"
+    return None
+
+
+def _shown(value: t.Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _requested_replication_methods(catalog: t.Any) -> dict[str, str]:
@@ -269,17 +362,64 @@ def _requested_replication_methods(catalog: t.Any) -> dict[str, str]:
     return methods
 
 
+def _read_json_object(path: str, what: str, expected: str) -> dict[str, t.Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return _parsed_json_object(handle, what, expected)[0]
+    except OSError as exc:
+        raise InputFileError(f"cannot read the {what} file {path}: {exc.strerror or type(exc).__name__}") from None
+
+
 def _checked_json_file(handle: t.IO[str] | None, what: str, expected: str) -> t.IO[str] | None:
     if handle is None:
         return None
+    parsed, text = _parsed_json_object(handle, what, expected)
+    name = getattr(handle, "name", what)
+    if what == "state" and not isinstance(parsed.get("bookmarks", {}), dict):
+        raise InputFileError(f"the state file {name} has 'bookmarks' that is not an object: pass {expected}")
+    if what == "catalog" and (problem := _catalog_problem(parsed)):
+        raise InputFileError(f"the catalog file {name} {problem}: pass {expected}")
+    return io.StringIO(text)
+
+
+class _NotJSONConstant(ValueError):
+    """NaN and Infinity are not JSON, though Python reads them; the SDK's own reader refuses them."""
+
+
+def _refuse_constant(name: str) -> t.NoReturn:
+    raise _NotJSONConstant(name)
+
+
+def _catalog_problem(catalog: dict[str, t.Any]) -> str | None:
+    entries = catalog.get("streams")
+    if not isinstance(entries, list):
+        return "has no 'streams' list"
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            return f"has a stream entry (number {position + 1}) that is not an object"
+        stream = entry.get("tap_stream_id")
+        if not isinstance(stream, str):
+            return f"has a stream entry (number {position + 1}) without a 'tap_stream_id'"
+        if not isinstance(entry.get("schema"), dict):
+            return f"has stream '{stream}' without a 'schema' object"
+        if not isinstance(entry.get("metadata", []), list):
+            return f"has stream '{stream}' whose 'metadata' is not a list"
+    return None
+
+
+def _parsed_json_object(handle: t.IO[str], what: str, expected: str) -> tuple[dict[str, t.Any], str]:
     name = getattr(handle, "name", what)
     try:
         text = handle.read()
-        parsed = json.loads(text)
+        parsed = json.loads(text, parse_constant=_refuse_constant)
     except OSError as exc:
         raise InputFileError(f"cannot read the {what} file {name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InputFileError(f"the {what} file {name} is not UTF-8 text: pass {expected}") from None
+    except _NotJSONConstant as exc:
+        raise InputFileError(
+            f"the {what} file {name} holds {exc}, which is not a JSON number: pass {expected}"
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputFileError(
             f"the {what} file {name} is not valid JSON (line {exc.lineno}, column {exc.colno}): "
@@ -288,9 +428,7 @@ def _checked_json_file(handle: t.IO[str] | None, what: str, expected: str) -> t.
     if not isinstance(parsed, dict):
         kind = type(parsed).__name__
         raise InputFileError(f"the {what} file {name} holds a JSON {kind}, not an object: pass {expected}")
-    if what == "state" and not isinstance(parsed.get("bookmarks", {}), dict):
-        raise InputFileError(f"the state file {name} has 'bookmarks' that is not an object: pass {expected}")
-    return io.StringIO(text)
+    return parsed, text
 
 
 def _describe_setting_error(error: t.Any) -> str:
