@@ -135,7 +135,7 @@ class ClientCredentialsToken:
 
     def _post_paced(self) -> requests.Response:
         """POST the credentials; a 429 is waited out like the API's own, within the same pacer."""
-        for _ in range(MAX_TOKEN_THROTTLES + 1):
+        for attempt in range(MAX_TOKEN_THROTTLES + 1):
             if self._pacer is not None:
                 self._pacer.wait_for_turn()
             try:
@@ -163,6 +163,8 @@ class ClientCredentialsToken:
                 self._server_clock.observe(response.headers.get("Date"), self._wall_clock())
             if response.status_code != 429:
                 return response
+            if attempt == MAX_TOKEN_THROTTLES:
+                break
             wait = self._throttle_wait(response, "the token request") if self._throttle_wait else 60.0
             if self._pacer is not None:
                 self._pacer.hold(wait)
