@@ -357,6 +357,11 @@ SETTING_CASES: dict[str, tuple[dict[str, t.Any], str]] = {
     "config-array": ({"config_text": "[1, 2]"}, "holds a JSON list, not an object"),
     "config-missing": ({"config_path": "missing.json"}, "cannot read the config file"),
     "config-directory": ({"config_path": "."}, "cannot read the config file"),
+    "client-id-missing": ({"config_drop": "client_id"}, "setting 'client_id' is required"),
+    "client-secret-missing": ({"config_drop": "client_secret"}, "setting 'client_secret' is required"),
+    "page-size-too-big": (_setting(page_size=500), "setting 'page_size' must be at most 200"),
+    "page-size-text": (_setting(page_size="lots"), "setting 'page_size' must be of type integer"),
+    "rate-negative": (_setting(max_requests_per_minute=-1), "setting 'max_requests_per_minute' must be at least 0"),
     "page-size-null": (_setting(page_size=None), "setting 'page_size' is null"),
     "rate-null": (_setting(max_requests_per_minute=None), "setting 'max_requests_per_minute' is null"),
     "timeout-null": (_setting(request_timeout=None), "setting 'request_timeout' is null"),
@@ -389,6 +394,9 @@ SETTING_CASES: dict[str, tuple[dict[str, t.Any], str]] = {
         {"state": {"bookmarks": {"orders": {"replication_key": "created", "replication_key_value": 20240101}}}},
         "stream 'orders' has replication_key_value=20240101",
     ),
+    "state-not-json": ({"state_text": "{not json"}, "the state file"),
+    "state-a-list": ({"state_text": "[1, 2]"}, "the state file"),
+    "catalog-not-json": ({"catalog_text": '{"streams": ['}, "the catalog file"),
     "state-bookmark-string": ({"state": {"bookmarks": {"orders": "2024-01-01"}}}, "'orders'"),
     "state-bookmark-list": ({"state": {"bookmarks": {"orders": [1, 2]}}}, "'orders'"),
     "state-bookmarks-list": ({"state": {"bookmarks": []}}, "'bookmarks' that is not an object"),
@@ -409,6 +417,7 @@ PROCESS_CASES = (
 
 def _prepare(case: dict[str, t.Any], sb: Sandbox, directory: Path) -> tuple[list[str], dict[str, str]]:
     config: dict[str, t.Any] = {**tap_config(sb), **case.get("config", {})}
+    config.pop(case.get("config_drop", ""), None)
     env: dict[str, str] = {}
     args: list[str] = []
     if "env" in case:
@@ -426,8 +435,9 @@ def _prepare(case: dict[str, t.Any], sb: Sandbox, directory: Path) -> tuple[list
         else:
             path.write_text(json.dumps(config), encoding="utf-8")
         args += ["--config", str(path)]
-    if "state" in case:
-        (directory / "state.json").write_text(json.dumps(case["state"]), encoding="utf-8")
+    if "state" in case or "state_text" in case:
+        state_text = case.get("state_text", json.dumps(case.get("state")))
+        (directory / "state.json").write_text(state_text, encoding="utf-8")
         args += ["--state", str(directory / "state.json")]
     catalog = selecting("orders")
     change = case.get("catalog_change")
@@ -438,7 +448,7 @@ def _prepare(case: dict[str, t.Any], sb: Sandbox, directory: Path) -> tuple[list
         entry["schema"] = "orders.json"
     elif change == "streams_object":
         catalog["streams"] = {"orders": entry}
-    (directory / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    (directory / "catalog.json").write_text(case.get("catalog_text", json.dumps(catalog)), encoding="utf-8")
     args += ["--catalog", str(directory / "catalog.json")]
     return args, env
 

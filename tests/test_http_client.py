@@ -201,6 +201,18 @@ def test_a_transient_fault_costs_a_retry(
     assert "retry 1 of 5" in caplog.text
 
 
+@pytest.mark.parametrize("status", [400, 404, 422])
+def test_client_errors_fail_at_once_with_the_api_message(sb: Sandbox, status: int) -> None:
+    clock = FakeClock()
+    client = client_for(sb, clock)
+    sb.add_fault(resource="orders", nth=1, kind="status", status=status)
+    with pytest.raises(OrderspaceAPIError, match=f"Orderspace answered HTTP {status} to GET /orders: ") as raised:
+        client.list_page("orders", {})
+    assert raised.value.status == status
+    assert sb.stats()["requests"]["orders"] == 1
+    assert clock.sleeps == []
+
+
 def test_a_url_that_cannot_be_requested_is_not_retried(sb: Sandbox) -> None:
     clock = FakeClock()
     client = client_for(sb, clock)
