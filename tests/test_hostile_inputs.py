@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -126,8 +125,8 @@ def succeeded(run: TapRun) -> TapRun:
     ids=["child-then-parent", "parent-then-child"],
 )
 def test_row1_a_table_selected_later_gets_its_whole_history(first: tuple[str, ...], then: tuple[str, ...]) -> None:
-    with Sandbox(seed=101, orders=300, rate_limit=None) as sb:
-        config = tap_config(sb, lookback_window_days=0)
+    with Sandbox(seed=101, orders=250, rate_limit=None) as sb:
+        config = tap_config(sb, lookback_window_days=0, page_size=100)
         one = succeeded(run_tap(config, catalog=selecting(*first)))
         assert_sound(one, sb)
         sb.mutate(new_orders=5)
@@ -136,55 +135,42 @@ def test_row1_a_table_selected_later_gets_its_whole_history(first: tuple[str, ..
         assert_sound(two, sb)
         assert ids(two, "orders") == all_ids(sb, "orders")
         assert len(two.records["order_lines"]) == sb.totals()["order_lines"]
-        # And a third run, both selected, keeps an ordinary incremental bookmark.
-        sb.mutate(new_orders=3)
-        sb.reset_stats()
-        three = succeeded(run_tap(config, catalog=selecting(*then), state=two.final_state))
-        assert_sound(three, sb)
-        assert len(three.records["orders"]) < 100
 
 
 # Row 2: the future, in data, state and start_date ------------------------------------------
 
 
-def test_row2_a_future_record_is_emitted_but_not_bookmarked() -> None:
-    with Sandbox(seed=102, orders=300, rate_limit=None) as sb:
+def test_row2_a_future_record_and_a_future_bookmark_are_not_believed() -> None:
+    with Sandbox(seed=102, orders=250, rate_limit=None) as sb:
         config = tap_config(sb, lookback_window_days=0)
+        catalog = selecting("orders", "invoices")
         sb.add_fault(resource="orders", nth=1, kind="future_record")
         sb.add_fault(resource="invoices", nth=1, kind="future_record")
-        one = succeeded(run_tap(config, catalog=selecting("orders", "invoices")))
+        one = succeeded(run_tap(config, catalog=catalog))
         assert_sound(one, sb)
         assert ids(one, "orders") == all_ids(sb, "orders")
         assert ids(one, "invoices") == all_ids(sb, "invoices")
         assert re.search(r"'orders' record \w+ has created=2099-01-01T00:00:00Z, in the future", one.stderr)
         sb.clear_faults()
-        made = sb.mutate(new_orders=4, new_invoices=3, at=time.time() + 1)
-        sb.reset_stats()
-        two = succeeded(run_tap(config, catalog=selecting("orders", "invoices"), state=one.final_state))
-        assert_sound(two, sb)
-        assert set(made["created"]["orders"]) <= ids(two, "orders")
-        assert set(made["created"]["invoices"]) <= ids(two, "invoices")
 
-
-def test_row2_a_future_bookmark_in_the_state_is_read_from_now() -> None:
-    with Sandbox(seed=103, orders=300, rate_limit=None) as sb:
-        config = tap_config(sb, lookback_window_days=0)
-        first = succeeded(run_tap(config, catalog=selecting("orders")))
-        state = copy.deepcopy(first.final_state)
+        # A bookmark in the future (a bad `meltano state set`, a clock gone wrong) is read from now.
+        state = copy.deepcopy(one.final_state)
         state["bookmarks"]["orders"]["replication_key_value"] = "2099-01-01T00:00:00Z"
         sb.reset_stats()
-        one = succeeded(run_tap(config, catalog=selecting("orders"), state=state))
-        assert_sound(one, sb)
-        assert "The bookmark of 'orders' (2099-01-01T00:00:00Z) is in the future" in one.stderr
-        made = sb.mutate(new_orders=4, at=time.time() + 1)
-        sb.reset_stats()
-        two = succeeded(run_tap(config, catalog=selecting("orders"), state=one.final_state))
+        two = succeeded(run_tap(config, catalog=catalog, state=state))
         assert_sound(two, sb)
-        assert set(made["created"]["orders"]) <= ids(two, "orders")
+        assert "The bookmark of 'orders' (2099-01-01T00:00:00Z) is in the future" in two.stderr
+
+        made = sb.mutate(new_orders=4, new_invoices=3, at=time.time() + 1)
+        sb.reset_stats()
+        three = succeeded(run_tap(config, catalog=catalog, state=two.final_state))
+        assert_sound(three, sb)
+        assert set(made["created"]["orders"]) <= ids(three, "orders")
+        assert set(made["created"]["invoices"]) <= ids(three, "invoices")
 
 
 def test_row2_a_future_start_date_later_corrected_loses_nothing() -> None:
-    with Sandbox(seed=104, orders=300, rate_limit=None) as sb:
+    with Sandbox(seed=104, orders=200, rate_limit=None) as sb:
         config = tap_config(sb, start_date="2099-01-01T00:00:00Z")
         one = succeeded(run_tap(config, catalog=selecting("orders", "invoices")))
         assert_sound(one, sb)
@@ -201,8 +187,8 @@ def test_row2_a_future_start_date_later_corrected_loses_nothing() -> None:
 
 
 def test_row3_an_empty_page_saying_more_follow_is_asked_again() -> None:
-    with Sandbox(seed=105, orders=450, rate_limit=None) as sb:
-        config = tap_config(sb)
+    with Sandbox(seed=105, orders=250, rate_limit=None) as sb:
+        config = tap_config(sb, page_size=100)
         sb.add_fault(resource="orders", nth=2, kind="empty_has_more")
         run = succeeded(run_tap(config, catalog=selecting("orders")))
         assert_sound(run, sb, max_requests=20)
@@ -211,8 +197,8 @@ def test_row3_an_empty_page_saying_more_follow_is_asked_again() -> None:
 
 
 def test_row3_empty_pages_that_persist_stop_without_moving_the_bookmark() -> None:
-    with Sandbox(seed=106, orders=450, rate_limit=None) as sb:
-        config = tap_config(sb)
+    with Sandbox(seed=106, orders=250, rate_limit=None) as sb:
+        config = tap_config(sb, page_size=100)
         sb.add_fault(resource="orders", nth=2, kind="empty_has_more", times=50)
         one = run_tap(config, catalog=selecting("orders"))
         assert "answered 3 times an empty page that says more follow" in single_line_error(one)
@@ -225,8 +211,8 @@ def test_row3_empty_pages_that_persist_stop_without_moving_the_bookmark() -> Non
 
 
 def test_row4_paging_that_does_not_advance_stops_in_a_few_requests() -> None:
-    with Sandbox(seed=107, orders=450, rate_limit=None) as sb:
-        config = tap_config(sb)
+    with Sandbox(seed=107, orders=250, rate_limit=None) as sb:
+        config = tap_config(sb, page_size=100)
         sb.add_fault(resource="orders", nth=2, kind="ignore_cursor", times=1000)
         run = run_tap(config, catalog=selecting("orders"), timeout=60)
         line = single_line_error(run)
@@ -237,7 +223,7 @@ def test_row4_paging_that_does_not_advance_stops_in_a_few_requests() -> None:
 
 
 def test_row5_an_empty_answer_to_a_saved_cursor_reads_the_window_again() -> None:
-    with Sandbox(seed=108, orders=450, rate_limit=None) as sb:
+    with Sandbox(seed=108, orders=300, rate_limit=None) as sb:
         config = tap_config(sb, page_size=100)
         one = run_tap(
             config,
@@ -259,8 +245,8 @@ def test_row5_an_empty_answer_to_a_saved_cursor_reads_the_window_again() -> None
 
 
 def test_row6_numeric_strings_are_converted_and_a_null_id_is_not_a_cursor() -> None:
-    with Sandbox(seed=109, orders=450, rate_limit=None) as sb:
-        config = tap_config(sb)
+    with Sandbox(seed=109, orders=250, rate_limit=None) as sb:
+        config = tap_config(sb, page_size=100)
         sb.add_fault(resource="orders", nth=1, kind="string_numbers")
         sb.add_fault(resource="products", nth=1, kind="string_numbers")
         sb.add_fault(resource="invoices", nth=1, kind="null_id")
@@ -279,29 +265,25 @@ def test_row6_numeric_strings_are_converted_and_a_null_id_is_not_a_cursor() -> N
         assert "converted or nulled" in summary
 
 
-@pytest.mark.parametrize("variant", ["bad_time", "nested_string", "not_object"])
-def test_row7_a_malformed_record_neither_fails_the_run_nor_the_next(variant: str) -> None:
-    with Sandbox(seed=110, orders=450, rate_limit=None) as sb:
+def test_row7_malformed_records_neither_fail_the_run_nor_the_next() -> None:
+    with Sandbox(seed=110, orders=300, rate_limit=None) as sb:
         config = tap_config(sb)
         first_page = sb.records("orders")[:200]
-        sb.add_fault(resource="orders", nth=1, kind="malformed_record", variant=variant)
-        sb.add_fault(resource="invoices", nth=1, kind="malformed_record", variant=variant)
+        # The first record's time is "not a date", the second's nested list a string, and 42 mid-list.
+        sb.add_fault(resource="orders", nth=1, kind="malformed_record")
+        sb.add_fault(resource="invoices", nth=1, kind="malformed_record")
         streams = ("orders", "order_lines", "invoices", "invoice_lines")
         one = succeeded(run_tap(config, catalog=selecting(*streams)))
         assert_sound(one, sb)
         assert ids(one, "orders") == all_ids(sb, "orders")
         assert ids(one, "invoices") == all_ids(sb, "invoices")
-        lines = len(one.records["order_lines"])
-        if variant == "nested_string":
-            assert lines == sb.totals()["order_lines"] - len(first_page[1]["order_lines"])
-            assert re.search(r"order_lines='\[object Object\]' is a str, not array: emitted as null", one.stderr)
-        else:
-            assert lines == sb.totals()["order_lines"]
-        if variant == "bad_time":
-            assert "created='not a date' is not a date-time: emitted as null" in one.stderr
-        if variant == "not_object":
-            assert "a list element that is not an object (int): skipped" in one.stderr
-        assert SUMMARY in one.stderr
+        assert len(one.records["order_lines"]) == sb.totals()["order_lines"] - len(first_page[1]["order_lines"])
+        assert re.search(r"order_lines='\[object Object\]' is a str, not array: emitted as null", one.stderr)
+        assert "created='not a date' is not a date-time: emitted as null" in one.stderr
+        assert "a list element that is not an object (int): skipped" in one.stderr
+        summary = next(line for line in one.stderr.splitlines() if SUMMARY in line)
+        assert "1 record(s) of 'orders' skipped" in summary
+        assert "'orders.order_lines' converted or nulled" in summary
         sb.clear_faults()
         sb.reset_stats()
         two = succeeded(run_tap(config, catalog=selecting(*streams), state=one.final_state))
@@ -326,9 +308,10 @@ def test_row8_a_token_with_a_line_break_is_refused_and_never_printed() -> None:
 # Row 9: absurd Retry-After (the cap; the long waits are on an injected clock elsewhere) -----
 
 
-@pytest.mark.parametrize("retry_after", ["3600", "1e10", "inf"])
-def test_row9_an_absurd_retry_after_is_capped_and_said(retry_after: str) -> None:
-    with Sandbox(seed=112, orders=450, rate_limit=None) as sb:
+def test_row9_an_absurd_retry_after_is_capped_and_said() -> None:
+    # 3600 and inf, and the cap at its default, on an injected clock in test_http_client.py.
+    retry_after = "1e10"
+    with Sandbox(seed=112, orders=250, rate_limit=None) as sb:
         config = tap_config(sb, max_retry_after_seconds=1)
         sb.add_fault(resource="orders", nth=2, kind="status", status=429, retry_after=retry_after)
         started = time.monotonic()
@@ -337,9 +320,10 @@ def test_row9_an_absurd_retry_after_is_capped_and_said(retry_after: str) -> None
         assert_sound(run, sb, max_requests=20)
         assert ids(run, "orders") == all_ids(sb, "orders")
         assert "OverflowError" not in run.stderr
-        asked = "inf" if retry_after == "inf" else f"{float(retry_after):.0f}"
-        assert f"throttled GET /orders and asked for {asked} s; waiting 1 s (max_retry_after_seconds)" in run.stderr
-        assert any(line.startswith("WARNING") or "WARNING" in line for line in run.stderr.splitlines())
+        assert re.search(
+            r"WARNING .* throttled GET /orders and asked for 10000000000 s; waiting 1 s \(max_retry_after_seconds\)",
+            run.stderr,
+        )
 
 
 # Row 10: settings, state and catalog a user got wrong --------------------------------------
@@ -531,29 +515,3 @@ def test_row11_a_429_from_the_token_endpoint_is_waited_on() -> None:
         assert ids(run, "orders") == all_ids(sb, "orders")
         assert "throttled the token request (HTTP 429); sending nothing for 1 s (Retry-After)" in run.stderr
         assert "auth_url" not in run.stderr
-
-
-def test_row11_a_token_endpoint_throttling_without_end_fails_in_one_line() -> None:
-    with Sandbox(seed=115, orders=50, rate_limit=None) as sb:
-        sb.add_fault(resource="token", nth=1, kind="status", status=429, retry_after="0", times=100)
-        run = run_tap(tap_config(sb), catalog=selecting("orders"), timeout=60)
-        assert "throttled 6 token requests in a row (HTTP 429)" in single_line_error(run)
-        assert_sound(run, sb, max_requests=0)
-
-
-def test_a_sigterm_during_a_hostile_run_still_leaves_a_resumable_state() -> None:
-    # Repairs and skips must not break resuming: a run stopped mid-way resumes and loses nothing.
-    with Sandbox(seed=116, orders=450, rate_limit=None) as sb:
-        config = tap_config(sb, page_size=100)
-        sb.add_fault(resource="orders", nth=1, kind="malformed_record", times=2)
-        one = run_tap(
-            config,
-            catalog=selecting("orders"),
-            stop_after_lines=lambda lines: sum('"in_progress"' in line for line in lines) >= 2,
-            stop_signal=signal.SIGTERM,
-        )
-        assert one.returncode == 128 + signal.SIGTERM, one.stderr[-3000:]
-        sb.clear_faults()
-        two = succeeded(run_tap(config, catalog=selecting("orders"), state=one.final_state))
-        assert_sound(two, sb)
-        assert ids(one, "orders") | ids(two, "orders") == all_ids(sb, "orders")
