@@ -130,6 +130,8 @@ class ChangeLog:
         self.reconciliations: EmittedRowsStream | None = None
         self.problems = Problems()
         self.streams: dict[str, OrderspaceStream] = {}
+        #: Ids other streams named as changed, per stream, as kept in its state's `pending_ids`.
+        self.pending: dict[str, set[str]] = {}
         self._unfinished: set[str] | None = None
 
     def captures_changes_of(self, name: str) -> bool:
@@ -203,6 +205,7 @@ class OrderspaceStream(Stream):
         self.requested_replication_method = requested_replication_method
         self.extracted_at = dt.datetime.now(dt.UTC)
         self.record_version: int | None = None
+        self._previously_open: set[str] = set()
         if self.since_parameter and self.replication_key is None:
             # No record field to bookmark on: the bookmark is the extraction's start.
             self.forced_replication_method = "INCREMENTAL"
@@ -266,6 +269,8 @@ class OrderspaceStream(Stream):
 
         emitted: set[str] = set()
         open_ids: set[str] = set()
+        if self.open_records is not None:
+            self._previously_open = _id_list(stream_state.get(st.OPEN_IDS), self.name, st.OPEN_IDS)
         yield from self._read_window(window, stream_state, children, emitted, open_ids)
 
         if window.reconciling:
@@ -311,7 +316,7 @@ class OrderspaceStream(Stream):
                 emitted.add(key)
                 if time_field is not None and not self._within(window, record, time_field):
                     continue
-                yield self._emit(record, children, open_ids)
+                yield self._emit(record, children, open_ids, changed=self._is_change(window, record, time_field))
 
             if not has_more:
                 return
@@ -445,13 +450,30 @@ class OrderspaceStream(Stream):
                 self._signal(signal, signal.ids_in(record))
         return record
 
+    def _is_change(self, window: st.ExtractionWindow, record: dict[str, t.Any], time_field: str | None) -> bool:
+        """Whether a record read in the window tells of changes to others: it is new since the
+        last run (not re-read by the lookback), or it left the open set (an invoice now paid)."""
+        if not self.change_signals:
+            return False
+        if self.open_records is not None and record.get(self.cursor_field) in self._previously_open:
+            return not self.open_records.is_open(record)
+        if window.new_after is None:
+            return False  # a full read: the records it would name are read in full too
+        value = record.get(time_field) if time_field else None
+        return value is None or st.parse_utc(value) > window.new_after
+
     def _signal(self, signal: ChangeSignal, ids: set[str]) -> None:
         if not ids or not self.change_log.captures_changes_of(signal.stream):
             return
         target = self.tap_state.setdefault("bookmarks", {}).setdefault(signal.stream, {})
-        pending = set(target.get(st.PENDING_IDS) or ())
-        if not ids <= pending:
-            target[st.PENDING_IDS] = sorted(pending | ids)
+        pending = self.change_log.pending.get(signal.stream)
+        if pending is None:
+            listed = target.get(st.PENDING_IDS)
+            pending = self.change_log.pending[signal.stream] = set(listed if isinstance(listed, list) else ())
+        new = ids - pending
+        if new:
+            pending |= new
+            target.setdefault(st.PENDING_IDS, []).extend(sorted(new))
 
     def _page_params(self, window: st.ExtractionWindow) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {}
@@ -546,6 +568,7 @@ class OrderspaceStream(Stream):
                     yield self._emit(record, children, open_ids)
         stream_state[st.OPEN_IDS] = sorted(open_ids)
         stream_state.pop(st.PENDING_IDS, None)
+        self.change_log.pending.pop(self.name, None)
 
     def _read_filtered(
         self,

@@ -91,6 +91,9 @@ class ExtractionWindow:
     #: activated (older rows marked deleted) only once the pass is complete.
     version: int | None = None
     covers: tuple[str, ...] = ()
+    #: Records after this time are new since the last run (None on a full read): only
+    #: they tell of changes to other records, not records re-read by the lookback.
+    new_after: dt.datetime | None = None
     #: The latest record time the server's clock allows (its time at the window's start).
     latest_believable: dt.datetime | None = field(default=None, compare=False)
 
@@ -105,6 +108,7 @@ class ExtractionWindow:
             "newest_seen": None if self.newest_seen is None else format_utc(self.newest_seen),
             "started_at": format_utc(self.started_at),
             COVERS: list(self.covers),
+            "new_after": None if self.new_after is None else format_utc(self.new_after),
         }
         if self.version is not None:
             progress["version"] = self.version
@@ -185,6 +189,7 @@ def open_window(
             rules.stream,
             format_utc(now),
         )
+    new_after = None
     if bookmark is None or _reconcile_due(rules, stream_state, now):
         since = first_bound
         version = _version(now)
@@ -193,7 +198,8 @@ def open_window(
         if first_bound is not None:
             since = max(since, first_bound)
         version = None
-    window = ExtractionWindow(since=since, started_at=now, version=version, covers=rules.covers)
+        new_after = bookmark
+    window = ExtractionWindow(since=since, started_at=now, version=version, covers=rules.covers, new_after=new_after)
     window.latest_believable = now
     return window
 
@@ -221,6 +227,7 @@ def _resumed_window(rules: WindowRules, progress: Any) -> ExtractionWindow:
         resumed=True,
         version=version,
         covers=rules.covers,
+        new_after=_state_time(rules.stream, "in_progress.new_after", progress.get("new_after")),
     )
 
 

@@ -25,7 +25,6 @@ class OrdersStream(OrderspaceStream):
     field_aliases = {"created_at": "created"}  # noqa: RUF012  (the customers slip, the other way)
     since_parameter = "created_since"
     honours_start_date = True
-    honours_lookback = True
     reconciles = True
     open_records = OpenRecords("status", OPEN_ORDER_STATUSES)
     record_name = "order"
@@ -47,7 +46,6 @@ class InvoicesStream(OrderspaceStream):
     name = "invoices"
     since_parameter = "created_since"
     honours_start_date = True
-    honours_lookback = True
     reconciles = True
     open_records = OpenRecords("paid", (False,))
     record_name = "invoice"

@@ -105,9 +105,9 @@ class TapOrderspace(Tap):
             default=DEFAULT_LOOKBACK_DAYS,
             title="Lookback Window (days)",
             description=(
-                "Orders, dispatches, invoices and customers created this many days before the bookmark "
-                "are read again on every incremental run. Change capture already re-reads open orders and "
-                "unpaid invoices whatever their age; the lookback also catches edits to recent records."
+                "Customers and dispatches created this many days before the bookmark are read again on every "
+                "incremental run, to catch edits to recent records. Orders and invoices need no lookback: "
+                "change capture re-reads the open ones, whatever their age."
             ),
         ),
         th.Property(
@@ -326,6 +326,8 @@ def _state_problem(state: t.Any) -> str | None:
     for stream, bookmark in bookmarks.items():
         if not isinstance(bookmark, dict):
             return f"the state of stream '{stream}' is a JSON {type(bookmark).__name__}, not an object: {fix}"
+        if problem := _bookmark_shape_problem(bookmark):
+            return f"the state of stream '{stream}' has {problem}: {fix}"
         progress = bookmark.get(st.IN_PROGRESS)
         times = [
             (key, bookmark.get(key)) for key in (st.REPLICATION_KEY_VALUE, st.EXTRACTION_STARTED_AT, st.RECONCILED_AT)
@@ -340,6 +342,24 @@ def _state_problem(state: t.Any) -> str | None:
             except (TypeError, ValueError):
                 shown = _shown(value)
                 return f"the state of stream '{stream}' has {key}={shown}, which is not an ISO 8601 date-time: {fix}"
+    return None
+
+
+def _bookmark_shape_problem(bookmark: dict[str, t.Any]) -> str | None:
+    """The entries of one stream's state that are not of the shape `state.py` writes."""
+    progress = bookmark.get(st.IN_PROGRESS)
+    if progress is not None:
+        if not isinstance(progress, dict) or "started_at" not in progress:
+            return f"a malformed '{st.IN_PROGRESS}' entry (remove it to restart the interrupted run)"
+        if not isinstance(progress.get("starting_after"), str | None):
+            return f"{st.IN_PROGRESS}.starting_after={_shown(progress['starting_after'])}, which is not a record id"
+        version = progress.get("version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            return f"{st.IN_PROGRESS}.version={_shown(version)}, which is not an integer"
+    for key in (st.COVERS, st.OPEN_IDS, st.PENDING_IDS):
+        value = bookmark.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            return f"'{key}' that is not a list of names or ids"
     return None
 
 

@@ -92,7 +92,7 @@ def test_records_created_in_the_bookmark_second_after_a_run_are_not_lost() -> No
         assert all(r["created"] >= boundary or r["id"] in open_before for r in last.records["orders"])
 
 
-def test_lookback_rereads_changed_orders_and_invoices() -> None:
+def test_changed_orders_and_invoices_are_read_again() -> None:
     with Sandbox(seed=23, orders=300, rate_limit=None) as sb:
         config, first = first_sync(sb, lookback_window_days=10_000)
         changes = sb.mutate(update_orders=4, update_invoices=3)
