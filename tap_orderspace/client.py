@@ -563,7 +563,7 @@ class OrderspaceStream(Stream):
                 )
             for record_id in to_retrieve:
                 record = self._retrieve(record_id)
-                if record is not None:
+                if record is not None and not self._before_start_date(record):
                     emitted.add(self._key_of(record))
                     yield self._emit(record, children, open_ids)
         stream_state[st.OPEN_IDS] = sorted(open_ids)
@@ -599,6 +599,9 @@ class OrderspaceStream(Stream):
                     continue
                 seen.add(key)
                 new_on_page += 1
+                if self._before_start_date(record):
+                    emitted.add(key)  # accounted for: not re-read by id either
+                    continue
                 if self.open_records is not None and self.open_records.is_open(record):
                     open_ids.add(record[self.cursor_field])
                 if key in emitted:
@@ -611,6 +614,16 @@ class OrderspaceStream(Stream):
                 msg = f"Paging of '{self.name}' with {query} does not advance after cursor {starting_after}: stopped"
                 raise OrderspaceAPIError(msg)
             starting_after = next_cursor
+
+    def _before_start_date(self, record: dict[str, t.Any]) -> bool:
+        """Open records older than `start_date` lie outside the history asked for."""
+        if not (self.honours_start_date and self.start_date and self.replication_key):
+            return False
+        value = record.get(self.replication_key)
+        try:
+            return value is not None and st.parse_utc(value) < self.start_date
+        except ValueError:
+            return False
 
     def _retrieve(self, record_id: str) -> dict[str, t.Any] | None:
         try:

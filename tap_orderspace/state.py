@@ -99,7 +99,13 @@ class ExtractionWindow:
 
     @property
     def reconciling(self) -> bool:
-        return self.version is not None
+        """A complete read (a first sync, or a reconciliation), unless it starts in the future."""
+        return self.version is not None and not self.starts_in_future
+
+    @property
+    def starts_in_future(self) -> bool:
+        """A start date past the server's clock: nothing can be read, nothing may be concluded."""
+        return self.since is not None and self.since > self.started_at
 
     def as_state(self) -> dict[str, Any]:
         progress: dict[str, Any] = {
@@ -280,8 +286,8 @@ def close_window(rules: WindowRules, stream_state: dict[str, Any], window: Extra
         stream_state[RECONCILED_AT] = format_utc(window.started_at)
     if not rules.incremental:
         return
-    if window.since is not None and window.since > window.started_at:
-        return  # a start date in the future: nothing was read, so nothing is bookmarked
+    if window.starts_in_future:
+        return  # nothing was read, so nothing is bookmarked
     if rules.replication_key is None:
         stream_state[EXTRACTION_STARTED_AT] = format_utc(window.started_at)
         return

@@ -224,3 +224,14 @@ def test_customers_in_the_live_shape_land_their_creation_time_and_bookmark_it() 
             r["undocumented_fields"] and "website" in r["undocumented_fields"] for r in first.records["customers"]
         )
         assert "website" in first.stderr and "undocumented_fields" in first.stderr
+
+
+def test_a_start_date_in_the_future_reads_nothing_and_marks_nothing_deleted() -> None:
+    with Sandbox(seed=48, orders=300, rate_limit=None) as sb:
+        config = incremental_config(sb, reconcile_interval_days=0)
+        first = ok(run_tap(config))
+        future = ok(run_tap({**config, "start_date": "2099-01-01T00:00:00Z"}, state=first.final_state))
+        assert not {"orders", "dispatches", "invoices", "order_lines"} & set(activated(future))
+        assert "start_date 2099-01-01T00:00:00Z of 'orders' is in the future" in future.stderr
+        assert not future.records["orders"]
+        assert future.final_state["bookmarks"]["invoices"] == first.final_state["bookmarks"]["invoices"]
