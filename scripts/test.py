@@ -23,7 +23,8 @@ import time
 
 from _env import ROOT, SetupError, elapsed, ensure_dev_venv, ensure_meltano, say
 
-LOADERS = ["target-duckdb", "target-postgres", "target-jsonl"]
+# target-snowflake-fakesnow: the Snowflake loader wrapped for a local fakesnow server (docs/warehouses.md).
+LOADERS = ["target-duckdb", "target-postgres", "target-jsonl", "target-snowflake-fakesnow"]
 # dbt-snowflake and dbt-bigquery only parse the project: their warehouses are not reachable here.
 UTILITIES = ("dbt-duckdb", "dbt-postgres", "dbt-snowflake", "dbt-bigquery")
 TEST_SUITES = ["tests", "sandbox/tests"]

@@ -4,7 +4,8 @@ Run as the `target-snowflake-fakesnow` loader (meltano.yml). Everything the load
 (type mapping, table and column DDL, batching to gzipped JSON lines, PUT, COPY and MERGE SQL) except
 what fakesnow 0.12 cannot take, which is changed here and only here (docs/warehouses.md):
 
-- the connection also gets `host`, `port` and `protocol`, which the loader has no setting for;
+- the connection also gets `host` and `port` (from FAKESNOW_HOST and FAKESNOW_PORT) and `protocol=http`,
+  which the loader has no setting for;
 - files are PUT to a named stage in the target schema, not the user stage `@~` (fakesnow has none);
 - fakesnow reads a staged JSON file as one column named `json`, not `$1`, so the COPY's
   `$1:field::TYPE` casts read `json:field::TYPE`;
@@ -16,10 +17,10 @@ what fakesnow 0.12 cannot take, which is changed here and only here (docs/wareho
 
 from __future__ import annotations
 
+import os
 import typing as t
 from uuid import uuid4
 
-from singer_sdk import typing as th
 from sqlalchemy import text
 from target_snowflake.connector import SnowflakeConnector
 from target_snowflake.sinks import SnowflakeSink
@@ -32,7 +33,8 @@ USER_STAGE = "'@~/target-snowflake/{sync_id}'"
 class FakesnowConnector(SnowflakeConnector):
     def get_connect_args(self) -> dict[str, t.Any]:
         args = super().get_connect_args()
-        args.update(host=self.config["host"], port=self.config["port"], protocol=self.config.get("protocol", "http"))
+        # The loader has no settings for these, and Meltano cannot add settings to an inherited plugin.
+        args.update(host=os.environ["FAKESNOW_HOST"], port=int(os.environ["FAKESNOW_PORT"]), protocol="http")
         # fakesnow's COPY needs a current schema even when every name is qualified.
         args["schema"] = self.config["default_target_schema"]
         # fakesnow answers SQL it cannot run with HTTP 500, which the connector retries for ever.
@@ -51,11 +53,11 @@ class FakesnowConnector(SnowflakeConnector):
             for file_uri in files:
                 conn.execute(text(f"put '{file_uri}' @{self._stage()}/{sync_id}"))
 
-    def _get_copy_statement(self, full_table_name, schema, sync_id, file_format):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+    def _get_copy_statement(self, full_table_name, schema, sync_id, file_format):  # type: ignore[no-untyped-def]
         statement, kwargs = super()._get_copy_statement(full_table_name, schema, sync_id, file_format)
         return text(self._from_stage(statement, sync_id).replace("$1:", "json:")), kwargs
 
-    def merge_from_stage(self, full_table_name, schema, sync_id, file_format, key_properties):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN201
+    def merge_from_stage(self, full_table_name, schema, sync_id, file_format, key_properties):  # type: ignore[no-untyped-def]
         database, schema_name, table = self.parse_full_table_name(full_table_name)
         scratch = f'"{database}"."{schema_name}"."{table}_{uuid4().hex.upper()}"'
         merge, _ = self._get_merge_from_stage_statement(full_table_name, schema, sync_id, file_format, key_properties)
@@ -87,17 +89,6 @@ class FakesnowSink(SnowflakeSink):
 class TargetSnowflakeFakesnow(TargetSnowflake):
     name = "target-snowflake-fakesnow"
     default_sink_class = FakesnowSink
-    config_jsonschema = {
-        **TargetSnowflake.config_jsonschema,
-        "properties": {
-            **TargetSnowflake.config_jsonschema["properties"],
-            **th.PropertiesList(
-                th.Property("host", th.StringType, required=True, description="Host of the fakesnow server."),
-                th.Property("port", th.IntegerType, required=True, description="Port of the fakesnow server."),
-                th.Property("protocol", th.StringType, description="http (fakesnow's) or https."),
-            ).to_dict()["properties"],
-        },
-    }
 
 
 def main() -> None:
