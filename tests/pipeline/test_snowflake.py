@@ -276,10 +276,6 @@ def test_two_loads_into_snowflake_then_the_dbt_build(
     # The second run was incremental: it started from the first one's bookmarks.
     state = meltano_project.state(f"dev:tap-orderspace-to-{LOADER}:{STATE_SUFFIX}")
     assert state["singer_state"]["bookmarks"]["orders"]["replication_key_value"]
-    second_pages = int(sandbox.stats()["requests"].get("orders", 0))
-    assert second_pages <= first_pages / 4, (
-        f"orders: {first_pages} pages on the first run, {second_pages} on the second"
-    )
 
     # `dbt build` passed (meltano run would have failed otherwise); the marts hold the API's figures.
     assert_types(fakesnow, MART_TYPES, MARTS_SCHEMA)
