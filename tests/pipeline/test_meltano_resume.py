@@ -10,8 +10,8 @@ The rerun then asks for no order page before the stored cursor (at most one agai
 pages than a fresh start, and every table ends exactly equal to the sandbox, each key once.
 
 Both loaders run with the shipped settings except for the size of what is at risk, made small so
-that a sandbox of a few thousand orders crosses it several times: target-duckdb loads and saves
-state every 2,000 rows of one stream here (10,000 as shipped). The SDK-based target-postgres saves
+that a sandbox of a few hundred orders crosses it several times: target-duckdb loads and saves
+state every 500 rows of one stream here (10,000 as shipped). The SDK-based target-postgres saves
 state only when it drains every stream, which the SDK does every 5 minutes, a constant that no
 setting reaches; here the loader is started through a wrapper that sets it to 2 seconds.
 """
@@ -27,6 +27,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from orderspace_sandbox import Sandbox
@@ -39,12 +40,16 @@ from .support import (
     MeltanoProject,
     PostgresWarehouse,
     Warehouse,
+    assert_deletions,
+    assert_late_changes_landed,
     assert_tables_match_sandbox,
+    change_the_site,
+    seen_by_change_capture,
 )
 
-ORDERS = 2000
-PAGE = 40
-DUCKDB_BATCH_ROWS = 2000
+ORDERS = 600
+PAGE = 20
+DUCKDB_BATCH_ROWS = 500
 SDK_DRAIN_SECONDS = 2
 # Kill once the stored state is at least this far through the orders, so the rerun must save a lot.
 KILL_AFTER_FRACTION = 1 / 3
@@ -65,7 +70,7 @@ TargetPostgres.cli()
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """Large enough that orders span 50 pages and both loaders save state several times during them."""
+    """Large enough that orders span 30 pages and both loaders save state several times during them."""
     with Sandbox(seed=SEED, orders=ORDERS, rate_limit=None) as sb:
         yield sb
 
@@ -82,7 +87,7 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def stored_state(project: MeltanoProject, state_id: str) -> dict:
+def stored_state(project: MeltanoProject, state_id: str) -> dict[str, Any]:
     """The state Meltano has stored so far for `state_id` (partial over completed), read without Meltano."""
     database = project.directory / ".meltano" / "meltano.db"
     if not database.exists():
@@ -101,7 +106,7 @@ def stored_state(project: MeltanoProject, state_id: str) -> dict:
     return {}
 
 
-def orders_done(sb: Sandbox, state: dict) -> int:
+def orders_done(sb: Sandbox, state: dict[str, Any]) -> int:
     """How many orders, in list order, the state's orders cursor says were delivered."""
     entry = state.get("bookmarks", {}).get("orders", {})
     cursor = (entry.get("in_progress") or {}).get("starting_after")
@@ -111,11 +116,11 @@ def orders_done(sb: Sandbox, state: dict) -> int:
     return ids.index(cursor) + 1
 
 
-def kill_mid_sync(project: MeltanoProject, sb: Sandbox, loader: str, sig: signal.Signals) -> dict:
-    """Start `meltano run tap-orderspace <loader>`, kill its process group once enough is stored.
-
-    Returns the state Meltano had stored when the kill was sent.
-    """
+def kill_when(
+    project: MeltanoProject, loader: str, sig: signal.Signals, ready: Callable[[dict[str, Any]], bool], what: str
+) -> dict[str, Any]:
+    """Start `meltano run tap-orderspace <loader>` in a process group of its own and send the whole
+    group `sig` once `ready(stored state)` holds. Returns the state Meltano had stored then."""
     state_id = f"dev:tap-orderspace-to-{loader}"
     log = (project.directory / "meltano-killed.log").open("w", encoding="utf-8")
     process = subprocess.Popen(
@@ -127,17 +132,15 @@ def kill_mid_sync(project: MeltanoProject, sb: Sandbox, loader: str, sig: signal
         start_new_session=True,
     )
     deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
-    target = math.ceil(ORDERS * KILL_AFTER_FRACTION)
     try:
         while True:
             state = stored_state(project, state_id)
-            if orders_done(sb, state) >= target:
+            if ready(state):
                 break
             assert process.poll() is None, (
-                f"`meltano run` ended (exit {process.returncode}) before it stored a state {target} orders in; "
-                f"stored: {state}; see {log.name}"
+                f"`meltano run` ended (exit {process.returncode}) before {what}; stored: {state}; see {log.name}"
             )
-            assert time.monotonic() < deadline, f"no state {target} orders in after {RUN_TIMEOUT_SECONDS} s"
+            assert time.monotonic() < deadline, f"not {what} after {RUN_TIMEOUT_SECONDS} s"
             time.sleep(0.1)
         os.killpg(process.pid, sig)
         process.wait(timeout=60)
@@ -150,6 +153,13 @@ def kill_mid_sync(project: MeltanoProject, sb: Sandbox, loader: str, sig: signal
         if process.poll() is None:
             process.wait()
         log.close()
+    return state
+
+
+def kill_mid_sync(project: MeltanoProject, sb: Sandbox, loader: str, sig: signal.Signals) -> dict[str, Any]:
+    """Kill a first sync once Meltano has stored a state a third of the way through the orders."""
+    target = math.ceil(ORDERS * KILL_AFTER_FRACTION)
+    state = kill_when(project, loader, sig, lambda s: orders_done(sb, s) >= target, f"a state {target} orders in")
     assert orders_done(sb, state) < ORDERS, "the run was killed after the orders were complete"
     return state
 
@@ -234,5 +244,86 @@ def test_killed_first_sync_resumes_from_what_landed(
         deleted = warehouse.rows(f"select count(*) from {warehouse.table('orders')} where _sdc_deleted_at is not null")  # noqa: S608
         assert deleted == [(0,)]
         assert "timestamp" in warehouse.column_type("orders", "_sdc_extracted_at") or name == "target-duckdb"
+    finally:
+        warehouse.close()
+
+
+# Killed while applying deletions and late changes -----------------------------------------------
+
+
+def change_capture_requests(sb: Sandbox) -> int:
+    """Order requests of change capture so far: open-set lists (`status=`) and retrieves by id."""
+    return sum(
+        1
+        for entry in sb.stats()["log"]
+        if entry["resource"] == "orders" and ("status" in (entry.get("params") or {}) or entry.get("id"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("loader", "sig", "phase"),
+    [
+        ("target-duckdb", signal.SIGKILL, "reconciliation"),
+        ("target-postgres", signal.SIGTERM, "reconciliation"),
+        ("target-duckdb", signal.SIGTERM, "change-capture"),
+        ("target-postgres", signal.SIGKILL, "change-capture"),
+    ],
+    ids=[
+        "duckdb-sigkill-reconciliation",
+        "postgres-sigterm-reconciliation",
+        "duckdb-sigterm-cc",
+        "postgres-sigkill-cc",
+    ],
+    indirect=["loader"],
+)
+def test_run_killed_while_applying_changes_loses_nothing_and_marks_no_live_record(
+    meltano_project: MeltanoProject,
+    sandbox: Sandbox,
+    loader: tuple[str, Callable[[], Warehouse]],
+    sig: signal.Signals,
+    phase: str,
+) -> None:
+    """Killed mid full read of the orders (reconcile_interval_days 0), or mid change capture of the
+    orders (the default interval): the rerun ends with every live record, the deletions marked, and
+    no live record marked deleted."""
+    name, open_warehouse = loader
+    meltano_project.run("tap-orderspace", name)
+    deleted, open_before = change_the_site(sandbox)
+    sandbox.reset_stats()
+
+    if phase == "reconciliation":
+        meltano_project.env["TAP_ORDERSPACE_RECONCILE_INTERVAL_DAYS"] = "0"
+        sandbox.add_fault("orders", 1, kind="slow", seconds=SLOW_PAGE_SECONDS, times=10**6)
+        total = len(sandbox.records("orders"))
+        target = math.ceil(total * KILL_AFTER_FRACTION)
+        # The full read's progress reached the warehouse (and Meltano's state), the read is not complete.
+        stored = kill_when(
+            meltano_project, name, sig, lambda s: orders_done(sandbox, s) >= target, "a full read a third through"
+        )
+        assert orders_done(sandbox, stored) < total
+    else:
+        # Every orders request is slow: the kill lands among the open-set lists and retrieves.
+        sandbox.add_fault("orders", 1, kind="slow", seconds=2 * SLOW_PAGE_SECONDS, times=10**6)
+        kill_when(
+            meltano_project, name, sig, lambda _: change_capture_requests(sandbox) >= 2, "change capture of orders"
+        )
+
+    sandbox.clear_faults()
+    sandbox.reset_stats()
+    force = ("--force",) if sig == signal.SIGKILL else ()
+    meltano_project.run(*force, "tap-orderspace", name)
+
+    warehouse = open_warehouse()
+    try:
+        if phase == "reconciliation":
+            order_pages = [entry["params"] for entry in sandbox.stats()["log"] if entry["resource"] == "orders"]
+            assert order_pages[0].get("starting_after"), f"the rerun read orders from the start: {order_pages[0]}"
+            assert_tables_match_sandbox(warehouse, sandbox)
+            assert_deletions(warehouse, sandbox, deleted)
+            assert_late_changes_landed(warehouse, sandbox, customers=True)
+        else:
+            seen, waiting = seen_by_change_capture(warehouse, deleted, open_before)
+            assert_deletions(warehouse, sandbox, seen, waiting)
+            assert_late_changes_landed(warehouse, sandbox, customers=False)
     finally:
         warehouse.close()
