@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -383,6 +384,8 @@ SETTING_CASES: dict[str, tuple[dict[str, t.Any], str]] = {
     "catalog-not-json": ({"catalog_text": '{"streams": ['}, "the catalog file"),
     "state-bookmark-string": ({"state": {"bookmarks": {"orders": "2024-01-01"}}}, "'orders'"),
     "state-bookmark-list": ({"state": {"bookmarks": {"orders": [1, 2]}}}, "'orders'"),
+    "state-in-progress-string": ({"state": {"bookmarks": {"orders": {"in_progress": "page 3"}}}}, "in_progress"),
+    "state-open-ids-number": ({"state": {"bookmarks": {"orders": {"open_ids": 7}}}}, "'open_ids'"),
     "state-bookmarks-list": ({"state": {"bookmarks": []}}, "'bookmarks' that is not an object"),
     "catalog-without-schema": ({"catalog_change": "drop_schema"}, "'orders'"),
     "catalog-schema-not-object": ({"catalog_change": "schema_string"}, "'orders'"),
@@ -438,13 +441,17 @@ def _prepare(case: dict[str, t.Any], sb: Sandbox, directory: Path) -> tuple[list
 
 
 @pytest.fixture
-def sdk_logging_restored() -> t.Iterator[None]:
-    """The SDK's `cli()` adds a root handler on the stderr of the moment: remove it after."""
+def sdk_globals_restored() -> t.Iterator[None]:
+    """The SDK's `cli()` adds a root log handler on the stderr of the moment, and a tap
+    installs SIGINT and SIGTERM handlers: pytest gets its own back after each case."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    signals = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for number, handler in signals.items():
+        signal.signal(number, handler)
 
 
 @pytest.fixture(scope="module")
@@ -472,7 +479,7 @@ def test_row10_a_bad_input_is_one_line_before_any_request(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
-    sdk_logging_restored: None,
+    sdk_globals_restored: None,
 ) -> None:
     case, expected = SETTING_CASES[name]
     quiet_sandbox.reset_stats()
