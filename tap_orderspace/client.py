@@ -220,6 +220,13 @@ class OrderspaceStream(Stream):
             self.forced_replication_method = self.requested_replication_method
 
     @property
+    def emit_activate_version_messages(self) -> bool:
+        # The SDK's ACTIVATE_VERSION goes out before a full-table read: every older row would
+        # count as deleted until the read ends, and for ever if it never does. This tap sends
+        # its own once a complete read is done (`_activate_version`).
+        return False
+
+    @property
     def is_incremental(self) -> bool:
         return self.replication_method == "INCREMENTAL" and self.since_parameter is not None
 
