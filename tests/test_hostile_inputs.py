@@ -21,13 +21,12 @@ import subprocess
 import sys
 import time
 import typing as t
-from functools import cache
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 from orderspace_sandbox import Sandbox
-from tap_process import TapRun, run_tap, tap_config
+from tap_process import TapRun, catalog_selecting, run_tap, tap_config
 from test_reliability import assert_nothing_secret_in, single_line_error
 
 from tap_orderspace import tap as tap_module
@@ -40,20 +39,9 @@ DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)
 # What every run must keep ------------------------------------------------------------------
 
 
-@cache
-def _discovered_catalog() -> str:
-    # Discovery sends no request, so one catalog serves every sandbox.
-    with Sandbox(seed=1, orders=5, rate_limit=None) as sb:
-        return run_tap(tap_config(sb), "--discover").stdout
-
-
 def selecting(*streams: str) -> dict[str, t.Any]:
-    catalog: dict[str, t.Any] = json.loads(_discovered_catalog())
-    for entry in catalog["streams"]:
-        for metadata in entry["metadata"]:
-            if metadata["breadcrumb"] == []:
-                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
+    # Discovery reads no connection setting: the catalog is the one every test shares.
+    return catalog_selecting(streams, {"max_requests_per_minute": 0, "request_timeout": 10})
 
 
 def _format_checker() -> FormatChecker:
