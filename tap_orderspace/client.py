@@ -587,11 +587,17 @@ class OrderspaceStream(Stream):
         """Every page of the list under `query`, emitting what this run has not emitted yet."""
         starting_after: str | None = None
         seen: set[str] = set()
+        empty_pages = 0
         while True:
             params: dict[str, t.Any] = {**query, "limit": self.config["page_size"]}
             if starting_after is not None:
                 params["starting_after"] = starting_after
             page = self.client.list_page(self.path, params)
+            if page.body.get("has_more") is True and not self._records_of(page.body, params):
+                empty_pages += 1
+                if empty_pages < EMPTY_PAGE_TRIES:
+                    continue  # as in the window: an empty page that says more follow is asked again
+            empty_pages = 0
             self.extracted_at = page.received_at
             next_cursor = None
             new_on_page = 0

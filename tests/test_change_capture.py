@@ -235,3 +235,17 @@ def test_a_start_date_in_the_future_reads_nothing_and_marks_nothing_deleted() ->
         assert "start_date 2099-01-01T00:00:00Z of 'orders' is in the future" in future.stderr
         assert not future.records["orders"]
         assert future.final_state["bookmarks"]["invoices"] == first.final_state["bookmarks"]["invoices"]
+
+
+def test_an_empty_page_that_says_more_follow_in_an_open_list_is_asked_again() -> None:
+    with Sandbox(seed=49, orders=600, rate_limit=None) as sb:
+        config = incremental_config(sb)
+        catalog = catalog_selecting(["orders"], config)
+        first = ok(run_tap(config, catalog=catalog))
+        sb.reset_stats()
+        # The second run's orders requests: the window, then the open-status lists.
+        sb.add_fault(resource="orders", nth=3, kind="empty_has_more", times=1)
+        second = ok(run_tap(config, state=first.final_state, catalog=catalog))
+        open_now = {r["id"] for r in sb.records("orders") if r["status"] in OPEN_STATUSES}
+        assert open_now <= set(second.keys("orders"))
+        assert set(second.final_state["bookmarks"]["orders"]["open_ids"]) == open_now
