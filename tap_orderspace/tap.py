@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -142,6 +143,8 @@ class TapOrderspace(Tap):
             description="User-Agent header sent with every request (default: tap-orderspace/<version>).",
         ),
     ).to_dict()
+    #: The tap's own settings; the SDK appends its built-in ones to `config_jsonschema` in place.
+    own_settings: t.ClassVar[tuple[str, ...]] = tuple(config_jsonschema["properties"])
 
     def __init__(self, *args: t.Any, catalog: t.Any = None, **kwargs: t.Any) -> None:
         # The Singer metadata `replication-method` (what Meltano's `metadata:` extra writes)
@@ -195,7 +198,8 @@ class TapOrderspace(Tap):
     # Configuration errors, without echoing any value ---------------------------------
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        schema = dict(self.config_jsonschema)
+        # A deep copy: the SDK adds its built-in settings in place, and the class's schema is shared.
+        schema = copy.deepcopy(self.config_jsonschema)
         self.append_builtin_config(schema)
         # The SDK makes every setting nullable, and a JSON Schema bound does not refuse
         # NaN: both are refused here, before a stream could compute with them.

@@ -64,7 +64,7 @@ def _about_tables() -> tuple[str, str]:
     start = about.index("| Setting |")
     lines = about[start : about.index("\n\n", start)].splitlines()
     header, rows = lines[:2], lines[2:]
-    own_names = set(TapOrderspace.config_jsonschema["properties"])
+    own_names = set(TapOrderspace.own_settings)
     own = [row for row in rows if row.split("|")[1].strip().split(".")[0] in own_names]
     sdk = [row for row in rows if row not in own]
     return "\n".join(header + own), "\n".join(header + sdk)
@@ -79,7 +79,7 @@ def test_the_settings_tables_are_the_about_output() -> None:
 def test_the_tap_settings_table_lists_every_setting_of_the_tap() -> None:
     own, _ = _about_tables()
     listed = {line.split("|")[1].strip() for line in own.splitlines()[2:]}
-    assert listed == set(TapOrderspace.config_jsonschema["properties"])
+    assert listed == set(TapOrderspace.own_settings)
 
 
 def test_stream_table_matches_the_catalog() -> None:
