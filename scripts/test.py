@@ -71,7 +71,8 @@ def main(pytest_args: list[str]) -> int:
     codes = []
     for arguments in sessions:
         say(f"pytest {' '.join(arguments)}")
-        command = [str(python), "-m", "pytest", *arguments]
+        # The slowest tests are listed at the end: where the suite's time goes, on every run.
+        command = [str(python), "-m", "pytest", "--durations=15", *arguments]
         print(f"$ {' '.join(command)}", flush=True)
         codes.append(subprocess.run(command, cwd=ROOT, env=env, check=False).returncode)
 
