@@ -21,15 +21,14 @@ import subprocess
 import sys
 import time
 
-from _env import ROOT, SetupError, _ensure_venv, elapsed, ensure_dev_venv, ensure_meltano, say
+from _env import ROOT, SetupError, elapsed, ensure_dev_venv, ensure_meltano, say
 
 # target-snowflake-fakesnow: the Snowflake loader wrapped for a local fakesnow server (docs/warehouses.md).
 LOADERS = ["target-duckdb", "target-postgres", "target-jsonl", "target-snowflake-fakesnow", "target-bigquery-emulator"]
-# target-bigquery-emulator: the BigQuery loader wrapped for a local bqemulator server, which has a
-# virtualenv of its own (BQEMULATOR below; docs/warehouses.md).
-BQEMULATOR = (ROOT / ".venv-bqemulator", ["bqemulator==1.4.0", "numpy"], ())
+# target-bigquery-emulator: the BigQuery loader wrapped for a local bqemulator server, the utility
+# bqemulator (docs/warehouses.md).
 # dbt-snowflake and dbt-bigquery run on fakesnow and bqemulator; real warehouses are not reachable here.
-UTILITIES = ("dbt-duckdb", "dbt-postgres", "dbt-snowflake", "dbt-bigquery")
+UTILITIES = ("dbt-duckdb", "dbt-postgres", "dbt-snowflake", "dbt-bigquery", "bqemulator")
 TEST_SUITES = ["tests", "sandbox/tests"]
 NO_TESTS = 5
 
@@ -45,7 +44,6 @@ def main(pytest_args: list[str]) -> int:
     try:
         python = ensure_dev_venv()
         meltano = ensure_meltano(LOADERS, UTILITIES)
-        _ensure_venv(*BQEMULATOR)
     except SetupError as exc:
         print(f"test: {exc}", file=sys.stderr)
         return 1

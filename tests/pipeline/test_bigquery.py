@@ -36,11 +36,11 @@ from .support import (
     MeltanoProject,
     require_plugin,
     sandbox_keys,
-    unavailable,
 )
 
 LOADER = "target-bigquery-emulator"
-EMULATOR_PYTHON = ROOT / ".venv-bqemulator" / "bin" / "python"
+EMULATOR = "bqemulator"
+EMULATOR_PYTHON = ROOT / ".meltano" / "utilities" / EMULATOR / "venv" / "bin" / "python"
 SERVER_SCRIPT = ROOT / "tests" / "warehouses" / "bqemulator_server.py"
 HOST = "127.0.0.1"
 PROJECT = "orderspace-test"
@@ -142,8 +142,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
 def bqemulator(meltano_project: MeltanoProject, tmp_path: Path) -> Iterator[Emulator]:
     """A bqemulator server, a token stub and a throwaway key; the loader and dbt-bigquery pointed at them."""
     require_plugin("loaders", LOADER)
-    if not EMULATOR_PYTHON.exists():
-        unavailable(f"bqemulator is not installed ({EMULATOR_PYTHON}): run `python3 scripts/test.py` once")
+    require_plugin("utilities", EMULATOR)
     tokens = ThreadingHTTPServer((HOST, 0), _TokenStub)
     threading.Thread(target=tokens.serve_forever, daemon=True).start()
     keyfile = tmp_path / "service-account.json"
