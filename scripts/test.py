@@ -3,8 +3,10 @@
 
     python3 scripts/test.py [pytest arguments]
 
-Creates (or reuses) `.venv` and `.venv-meltano`, installs the tap, target-duckdb,
-target-postgres and target-jsonl into Meltano, runs ruff, ruff format --check and mypy, then
+Creates (or reuses) `.venv` and `.venv-meltano`, installs into Meltano the tap, the loaders the
+tests use (DuckDB, PostgreSQL, JSONL, and the Snowflake and BigQuery loaders wrapped for the local
+emulators fakesnow and bqemulator) and the four dbt utilities, runs ruff, ruff format --check and
+mypy --strict, then
 pytest over `tests/` and over `sandbox/tests/`, one session each, with any arguments given (paths
 among them replace those two). The exit code is pytest's (5, "no tests ran", counts as a
 failure), or 1 when only a lint or type check failed.
@@ -23,10 +25,9 @@ import time
 
 from _env import ROOT, SetupError, elapsed, ensure_dev_venv, ensure_meltano, say
 
-# target-snowflake-fakesnow: the Snowflake loader wrapped for a local fakesnow server (docs/warehouses.md).
+# target-snowflake-fakesnow and target-bigquery-emulator: the Snowflake and BigQuery loaders wrapped
+# for the local fakesnow and bqemulator servers; bqemulator is a utility (docs/warehouses.md).
 LOADERS = ["target-duckdb", "target-postgres", "target-jsonl", "target-snowflake-fakesnow", "target-bigquery-emulator"]
-# target-bigquery-emulator: the BigQuery loader wrapped for a local bqemulator server, the utility
-# bqemulator (docs/warehouses.md).
 # dbt-snowflake and dbt-bigquery run on fakesnow and bqemulator; real warehouses are not reachable here.
 UTILITIES = ("dbt-duckdb", "dbt-postgres", "dbt-snowflake", "dbt-bigquery", "bqemulator")
 TEST_SUITES = ["tests", "sandbox/tests"]
