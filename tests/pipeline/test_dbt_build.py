@@ -1,7 +1,8 @@
 """`meltano run tap-orderspace <loader> dbt-<adapter>:build` from the sandbox: the marts hold the API's figures.
 
-DuckDB and PostgreSQL are built for real; Snowflake and BigQuery, whose warehouses are not reachable
-here, have the project parsed with their adapters and profiles.
+DuckDB and PostgreSQL are built here; Snowflake and BigQuery on their local emulators in
+test_snowflake.py and test_bigquery.py. BigQuery's emulator cannot build `fct_invoices`, so the whole
+project is also parsed with dbt-bigquery here: every model renders with that adapter's macros.
 """
 
 from __future__ import annotations
@@ -185,14 +186,8 @@ def test_meltano_run_builds_the_postgres_marts(
 
 @pytest.mark.parametrize(
     ("utility", "settings"),
-    [
-        (
-            "dbt-snowflake",
-            {"DBT_SNOWFLAKE_ACCOUNT": "offline", "DBT_SNOWFLAKE_USER": "u", "DBT_SNOWFLAKE_DATABASE": "raw"},
-        ),
-        ("dbt-bigquery", {"DBT_BIGQUERY_PROJECT": "offline", "DBT_BIGQUERY_METHOD": "oauth"}),
-    ],
-    ids=["snowflake", "bigquery"],
+    [("dbt-bigquery", {"DBT_BIGQUERY_PROJECT": "offline", "DBT_BIGQUERY_METHOD": "oauth"})],
+    ids=["bigquery"],
 )
 def test_the_project_parses_for_the_cloud_warehouses(
     meltano_project: MeltanoProject, dbt_project: Path, utility: str, settings: dict[str, str]
