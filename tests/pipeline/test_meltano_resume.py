@@ -106,6 +106,10 @@ def stored_state(project: MeltanoProject, state_id: str) -> dict[str, Any]:
     return {}
 
 
+# How long a SIGTERM-ed pipeline gets to stop before it is killed, as an orchestrator would.
+GRACE_PERIOD_SECONDS = 30
+
+
 def orders_done(sb: Sandbox, state: dict[str, Any]) -> int:
     """How many orders, in list order, the state's orders cursor says were delivered."""
     entry = state.get("bookmarks", {}).get("orders", {})
@@ -143,7 +147,15 @@ def kill_when(
             assert time.monotonic() < deadline, f"not {what} after {RUN_TIMEOUT_SECONDS} s"
             time.sleep(0.1)
         os.killpg(process.pid, sig)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=GRACE_PERIOD_SECONDS)
+        except subprocess.TimeoutExpired:
+            # As an orchestrator does after its grace period. The SDK-based loaders' SIGTERM handler
+            # calls sys.exit(), which is lost when it lands in a garbage-collector callback
+            # ("Exception ignored in: <function _collection_gced ...> SystemExit: 0"): the loader
+            # then never exits. docs/operations.md tells users to give `meltano run` a grace period.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
         while group_alive(process.pid):
             assert time.monotonic() < deadline, "the killed pipeline's processes did not exit"
             time.sleep(0.1)
