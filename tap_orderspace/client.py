@@ -108,6 +108,17 @@ class ChangeSignal:
 
 
 @dataclass
+class _StreamRun:
+    """What one run of a stream carries from its window to its change capture."""
+
+    children: list[NestedRowsStream]
+    #: Keys emitted this run: change capture never emits a record twice.
+    emitted: set[str] = field(default_factory=set)
+    #: Records seen open this run: the open set the next run starts from.
+    open_ids: set[str] = field(default_factory=set)
+
+
+@dataclass
 class _PagingWatch:
     """What one pass over a window has seen, to tell odd paging from the end of a list."""
 
@@ -274,11 +285,10 @@ class OrderspaceStream(Stream):
             child.write_schema_once()
         self._set_version(window.version, children)
 
-        emitted: set[str] = set()
-        open_ids: set[str] = set()
+        run = _StreamRun(children)
         if self.open_records is not None:
             self._previously_open = _id_list(stream_state.get(st.OPEN_IDS), self.name, st.OPEN_IDS)
-        yield from self._read_window(window, stream_state, children, emitted, open_ids)
+        yield from self._read_window(window, stream_state, run)
 
         if window.reconciling:
             self._activate_version(window, local_started_at, children)
@@ -287,17 +297,12 @@ class OrderspaceStream(Stream):
         self.state_manager.is_flushed = False
 
         if self.open_records is not None and rules.incremental:
-            yield from self._capture_changes(window, stream_state, children, emitted, open_ids)
+            yield from self._capture_changes(window, stream_state, run)
             self.state_manager.is_flushed = False
         self.change_log.stream_done(self.name)
 
     def _read_window(
-        self,
-        window: st.ExtractionWindow,
-        stream_state: dict[str, t.Any],
-        children: list[NestedRowsStream],
-        emitted: set[str],
-        open_ids: set[str],
+        self, window: st.ExtractionWindow, stream_state: dict[str, t.Any], run: _StreamRun
     ) -> t.Iterator[dict[str, t.Any]]:
         time_field = self.replication_key if self.is_incremental else None
         batch_mode = self.get_batch_config(self.config) is not None
@@ -318,12 +323,12 @@ class OrderspaceStream(Stream):
                     continue
                 paging.seen.add(key)
                 new_on_page += 1
-                if key in emitted:
+                if key in run.emitted:
                     continue
-                emitted.add(key)
+                run.emitted.add(key)
                 if time_field is not None and not self._within(window, record, time_field):
                     continue
-                yield self._emit(record, children, open_ids, changed=self._is_change(window, record, time_field))
+                yield self._emit(record, run, changed=self._is_change(window, record, time_field))
 
             if not has_more:
                 return
@@ -433,25 +438,18 @@ class OrderspaceStream(Stream):
             )
         return True
 
-    def _emit(
-        self,
-        record: dict[str, t.Any],
-        children: list[NestedRowsStream],
-        open_ids: set[str],
-        *,
-        changed: bool = True,
-    ) -> dict[str, t.Any]:
+    def _emit(self, record: dict[str, t.Any], run: _StreamRun, *, changed: bool = True) -> dict[str, t.Any]:
         """Write the record's child rows and note what it tells; the caller yields it.
 
         `changed` is False for records re-listed only because they are open: an unpaid
         invoice listed again names the same orders as before, so they are not re-read
         for it (once it is paid, its retrieve names them).
         """
-        for child in children:
+        for child in run.children:
             child.extracted_at = self.extracted_at
             child.write_rows_of(record)
         if self.open_records is not None and self.open_records.is_open(record):
-            open_ids.add(record[self.cursor_field])
+            run.open_ids.add(record[self.cursor_field])
         if changed:
             for signal in self.change_signals:
                 self._signal(signal, signal.ids_in(record))
@@ -548,20 +546,15 @@ class OrderspaceStream(Stream):
     # Change capture ---------------------------------------------------------------------
 
     def _capture_changes(
-        self,
-        window: st.ExtractionWindow,
-        stream_state: dict[str, t.Any],
-        children: list[NestedRowsStream],
-        emitted: set[str],
-        open_ids: set[str],
+        self, window: st.ExtractionWindow, stream_state: dict[str, t.Any], run: _StreamRun
     ) -> t.Iterator[dict[str, t.Any]]:
         assert self.open_records is not None
         previous = _id_list(stream_state.get(st.OPEN_IDS), self.name, st.OPEN_IDS)
         pending = _id_list(stream_state.get(st.PENDING_IDS), self.name, st.PENDING_IDS)
         if not window.reconciling:
             for query in self.open_records.filters():
-                yield from self._read_filtered(query, children, emitted, open_ids)
-            to_retrieve = sorted((previous | pending) - emitted)
+                yield from self._read_filtered(query, run)
+            to_retrieve = sorted((previous | pending) - run.emitted)
             if to_retrieve:
                 self.logger.info(
                     "Retrieving %d '%s' record(s) that left the open set or were named by a change",
@@ -571,19 +564,13 @@ class OrderspaceStream(Stream):
             for record_id in to_retrieve:
                 record = self._retrieve(record_id)
                 if record is not None and not self._before_start_date(record):
-                    emitted.add(self._key_of(record))
-                    yield self._emit(record, children, open_ids)
-        stream_state[st.OPEN_IDS] = sorted(open_ids)
+                    run.emitted.add(self._key_of(record))
+                    yield self._emit(record, run)
+        stream_state[st.OPEN_IDS] = sorted(run.open_ids)
         stream_state.pop(st.PENDING_IDS, None)
         self.change_log.pending.pop(self.name, None)
 
-    def _read_filtered(
-        self,
-        query: dict[str, str],
-        children: list[NestedRowsStream],
-        emitted: set[str],
-        open_ids: set[str],
-    ) -> t.Iterator[dict[str, t.Any]]:
+    def _read_filtered(self, query: dict[str, str], run: _StreamRun) -> t.Iterator[dict[str, t.Any]]:
         """Every page of the list under `query`, emitting what this run has not emitted yet."""
         starting_after: str | None = None
         seen: set[str] = set()
@@ -613,14 +600,14 @@ class OrderspaceStream(Stream):
                 seen.add(key)
                 new_on_page += 1
                 if self._before_start_date(record):
-                    emitted.add(key)  # accounted for: not re-read by id either
+                    run.emitted.add(key)  # accounted for: not re-read by id either
                     continue
                 if self.open_records is not None and self.open_records.is_open(record):
-                    open_ids.add(record[self.cursor_field])
-                if key in emitted:
+                    run.open_ids.add(record[self.cursor_field])
+                if key in run.emitted:
                     continue
-                emitted.add(key)
-                yield self._emit(record, children, open_ids, changed=False)
+                run.emitted.add(key)
+                yield self._emit(record, run, changed=False)
             if page.body.get("has_more") is not True:
                 return
             if new_on_page == 0 or next_cursor is None or next_cursor == starting_after:
