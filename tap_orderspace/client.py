@@ -31,7 +31,7 @@ from singer_sdk.schema.source import SchemaDirectory
 from singer_sdk.singerlib import RecordMessage
 
 from tap_orderspace import state as st
-from tap_orderspace.errors import OrderspaceAPIError, StateError
+from tap_orderspace.errors import OrderspaceAPIError
 from tap_orderspace.http_client import OrderspaceClient, RecordNotFound
 from tap_orderspace.records import UNDOCUMENTED_FIELDS, UNDOCUMENTED_SCHEMA, Problems, RecordShape
 
@@ -287,7 +287,7 @@ class OrderspaceStream(Stream):
 
         run = _StreamRun(children)
         if self.open_records is not None:
-            self._previously_open = _id_list(stream_state.get(st.OPEN_IDS), self.name, st.OPEN_IDS)
+            self._previously_open = _id_list(stream_state.get(st.OPEN_IDS))
         yield from self._read_window(window, stream_state, run)
 
         if window.reconciling:
@@ -549,8 +549,8 @@ class OrderspaceStream(Stream):
         self, window: st.ExtractionWindow, stream_state: dict[str, t.Any], run: _StreamRun
     ) -> t.Iterator[dict[str, t.Any]]:
         assert self.open_records is not None
-        previous = _id_list(stream_state.get(st.OPEN_IDS), self.name, st.OPEN_IDS)
-        pending = _id_list(stream_state.get(st.PENDING_IDS), self.name, st.PENDING_IDS)
+        previous = _id_list(stream_state.get(st.OPEN_IDS))
+        pending = _id_list(stream_state.get(st.PENDING_IDS))
         if not window.reconciling:
             for query in self.open_records.filters():
                 yield from self._read_filtered(query, run)
@@ -675,16 +675,9 @@ def _query_value(value: t.Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _id_list(value: t.Any, stream: str, key: str) -> set[str]:
-    if value is None:
-        return set()
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        msg = (
-            f"The state of stream '{stream}' has '{key}' that is not a list of record ids: remove that entry "
-            "(meltano state set); the next reconciliation finds what it would have re-read"
-        )
-        raise StateError(msg)
-    return set(value)
+def _id_list(value: list[str] | None) -> set[str]:
+    """Ids kept in the state (`state.check_stream_state` has checked their shape)."""
+    return set(value or ())
 
 
 class NestedRowsStream(OrderspaceStream):

@@ -65,17 +65,62 @@ def format_utc_precise(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _state_time(stream: str, key: str, value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_utc(value)
-    except (TypeError, ValueError):
-        raise StateError(
-            f"The state of stream '{stream}' has {key}={value!r}, which is not an ISO 8601 "
-            "date-time: correct it (meltano state get / meltano state set), or re-extract "
-            "with meltano run --full-refresh"
-        ) from None
+STATE_FIX = "correct it (meltano state get / meltano state set), or re-extract with meltano run --full-refresh"
+_TIMES = (REPLICATION_KEY_VALUE, EXTRACTION_STARTED_AT, RECONCILED_AT)
+_PROGRESS_TIMES = ("since", "newest_seen", "started_at", "new_after")
+_ID_LISTS = (COVERS, OPEN_IDS, PENDING_IDS)
+
+
+def check_stream_state(stream: str, stream_state: Any) -> None:
+    """Refuse, in one line naming the stream and key, a state entry this module cannot read.
+
+    The tap calls it for every stream before the first request; `open_window` again, so that
+    no state reaches the window code unchecked.
+    """
+    problem = (
+        _problem_in(stream_state)
+        if isinstance(stream_state, dict)
+        else f"is a JSON {type(stream_state).__name__}, not an object"
+    )
+    if problem:
+        raise StateError(f"the state of stream '{stream}' {problem}: {STATE_FIX}")
+
+
+def _problem_in(stream_state: dict[str, Any]) -> str | None:
+    times = [(key, stream_state.get(key)) for key in _TIMES]
+    lists = [(key, stream_state.get(key)) for key in _ID_LISTS]
+    progress = stream_state.get(IN_PROGRESS)
+    if progress is not None:
+        if not isinstance(progress, dict) or "started_at" not in progress:
+            return f"has a malformed '{IN_PROGRESS}' entry (remove it to restart the interrupted run)"
+        if not isinstance(progress.get("starting_after"), str | None):
+            return f"has {IN_PROGRESS}.starting_after={_shown(progress['starting_after'])}, which is not a record id"
+        version = progress.get("version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            return f"has {IN_PROGRESS}.version={_shown(version)}, which is not an integer"
+        times += [(f"{IN_PROGRESS}.{key}", progress.get(key)) for key in _PROGRESS_TIMES]
+        lists.append((f"{IN_PROGRESS}.{COVERS}", progress.get(COVERS)))
+    for key, value in lists:
+        if value is not None and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            return f"has '{key}' that is not a list of names or ids"
+    for key, value in times:
+        if value is None:
+            continue
+        try:
+            parse_utc(value)
+        except (TypeError, ValueError):
+            return f"has {key}={_shown(value)}, which is not an ISO 8601 date-time"
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    """A time from a state that `check_stream_state` has passed."""
+    return None if value is None else parse_utc(value)
 
 
 @dataclass
@@ -155,6 +200,7 @@ def open_window(
 
     `now` is the server's time: no bookmark, record time or start date past it is believed.
     """
+    check_stream_state(rules.stream, stream_state)
     covered = _covers(rules, stream_state)
     progress = stream_state.get(IN_PROGRESS)
     if progress is not None and covered:
@@ -210,57 +256,32 @@ def open_window(
     return window
 
 
-def _resumed_window(rules: WindowRules, progress: Any) -> ExtractionWindow:
-    started_at = _state_time(rules.stream, "in_progress.started_at", progress["started_at"])
+def _resumed_window(rules: WindowRules, progress: dict[str, Any]) -> ExtractionWindow:
+    started_at = _time(progress["started_at"])
     assert started_at is not None
-    version = progress.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise StateError(
-            f"The state of stream '{rules.stream}' has in_progress.version={version!r}, which is not an "
-            f"integer: remove the stream's '{IN_PROGRESS}' entry to restart its interrupted run"
-        )
-    cursor = progress.get("starting_after")
-    if cursor is not None and not isinstance(cursor, str):
-        raise StateError(
-            f"The state of stream '{rules.stream}' has in_progress.starting_after={cursor!r}, which is not a "
-            f"record id: remove the stream's '{IN_PROGRESS}' entry to restart its interrupted run"
-        )
     return ExtractionWindow(
-        since=_state_time(rules.stream, "in_progress.since", progress.get("since")),
+        since=_time(progress.get("since")),
         started_at=started_at,
-        starting_after=cursor,
-        newest_seen=_state_time(rules.stream, "in_progress.newest_seen", progress.get("newest_seen")),
+        starting_after=progress.get("starting_after"),
+        newest_seen=_time(progress.get("newest_seen")),
         resumed=True,
-        version=version,
+        version=progress.get("version"),
         covers=rules.covers,
-        new_after=_state_time(rules.stream, "in_progress.new_after", progress.get("new_after")),
+        new_after=_time(progress.get("new_after")),
     )
 
 
 def _covers(rules: WindowRules, stream_state: dict[str, Any]) -> bool:
     """Whether the state was kept for every table read now (states from before `covers` existed: yes)."""
     progress = stream_state.get(IN_PROGRESS)
-    if progress is not None and (not isinstance(progress, dict) or "started_at" not in progress):
-        raise StateError(
-            f"The state of stream '{rules.stream}' has a malformed '{IN_PROGRESS}' entry: "
-            "remove that entry to restart the stream's interrupted run from its bookmark"
-        )
-    source = progress if progress is not None else stream_state
-    kept_for = source.get(COVERS)
-    if kept_for is None:
-        return True
-    if not isinstance(kept_for, list):
-        raise StateError(
-            f"The state of stream '{rules.stream}' has '{COVERS}' that is not a list: remove it "
-            "(meltano state set) to keep the bookmark for the tables selected now"
-        )
-    return set(rules.covers) <= set(kept_for)
+    kept_for = (progress if progress is not None else stream_state).get(COVERS)
+    return kept_for is None or set(rules.covers) <= set(kept_for)
 
 
 def _reconcile_due(rules: WindowRules, stream_state: dict[str, Any], now: dt.datetime) -> bool:
     if rules.reconcile_every is None:
         return False
-    last = _state_time(rules.stream, RECONCILED_AT, stream_state.get(RECONCILED_AT))
+    last = _time(stream_state.get(RECONCILED_AT))
     return last is None or now - last >= rules.reconcile_every
 
 
@@ -271,10 +292,10 @@ def _version(now: dt.datetime) -> int:
 
 def current_bookmark(rules: WindowRules, stream_state: dict[str, Any]) -> dt.datetime | None:
     if rules.replication_key is None:
-        return _state_time(rules.stream, EXTRACTION_STARTED_AT, stream_state.get(EXTRACTION_STARTED_AT))
+        return _time(stream_state.get(EXTRACTION_STARTED_AT))
     if stream_state.get(REPLICATION_KEY) not in (None, rules.replication_key):
         return None  # the bookmark was kept for another field: start afresh
-    return _state_time(rules.stream, REPLICATION_KEY_VALUE, stream_state.get(REPLICATION_KEY_VALUE))
+    return _time(stream_state.get(REPLICATION_KEY_VALUE))
 
 
 def close_window(rules: WindowRules, stream_state: dict[str, Any], window: ExtractionWindow) -> None:

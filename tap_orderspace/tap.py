@@ -218,8 +218,11 @@ class TapOrderspace(Tap):
     def load_state(self, state: dict[str, t.Any]) -> None:
         # Checked whole before any stream starts: a bookmark that cannot be read would
         # otherwise fail its stream after the streams before it had sent their requests.
-        if problem := _state_problem(state):
-            raise StateError(problem)
+        bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
+        if not isinstance(bookmarks, dict):
+            raise StateError("the state's 'bookmarks' is not an object: pass a Singer state, or none for a full sync")
+        for stream, bookmark in bookmarks.items():
+            st.check_stream_state(stream, bookmark)
         super().load_state(state)
 
     # Command line: user-fixable input errors become one line ---------------------------
@@ -319,57 +322,6 @@ def _port_is_valid(parts: urllib.parse.SplitResult) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _state_problem(state: t.Any) -> str | None:
-    """What makes a Singer state unusable, naming the stream and key, or None."""
-    bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
-    if not isinstance(bookmarks, dict):
-        return "the state's 'bookmarks' is not an object: pass a Singer state, or none for a full sync"
-    fix = "correct it (meltano state get / meltano state set), or re-extract with meltano run --full-refresh"
-    for stream, bookmark in bookmarks.items():
-        if not isinstance(bookmark, dict):
-            return f"the state of stream '{stream}' is a JSON {type(bookmark).__name__}, not an object: {fix}"
-        if problem := _bookmark_shape_problem(bookmark):
-            return f"the state of stream '{stream}' has {problem}: {fix}"
-        progress = bookmark.get(st.IN_PROGRESS)
-        times = [
-            (key, bookmark.get(key)) for key in (st.REPLICATION_KEY_VALUE, st.EXTRACTION_STARTED_AT, st.RECONCILED_AT)
-        ]
-        if isinstance(progress, dict):
-            times += [(f"{st.IN_PROGRESS}.{key}", progress.get(key)) for key in ("since", "newest_seen", "started_at")]
-        for key, value in times:
-            if value is None:
-                continue
-            try:
-                parse_utc(value)
-            except (TypeError, ValueError):
-                shown = _shown(value)
-                return f"the state of stream '{stream}' has {key}={shown}, which is not an ISO 8601 date-time: {fix}"
-    return None
-
-
-def _bookmark_shape_problem(bookmark: dict[str, t.Any]) -> str | None:
-    """The entries of one stream's state that are not of the shape `state.py` writes."""
-    progress = bookmark.get(st.IN_PROGRESS)
-    if progress is not None:
-        if not isinstance(progress, dict) or "started_at" not in progress:
-            return f"a malformed '{st.IN_PROGRESS}' entry (remove it to restart the interrupted run)"
-        if not isinstance(progress.get("starting_after"), str | None):
-            return f"{st.IN_PROGRESS}.starting_after={_shown(progress['starting_after'])}, which is not a record id"
-        version = progress.get("version")
-        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-            return f"{st.IN_PROGRESS}.version={_shown(version)}, which is not an integer"
-    for key in (st.COVERS, st.OPEN_IDS, st.PENDING_IDS):
-        value = bookmark.get(key)
-        if value is not None and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
-            return f"'{key}' that is not a list of names or ids"
-    return None
-
-
-def _shown(value: t.Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _requested_replication_methods(catalog: t.Any) -> dict[str, str]:
