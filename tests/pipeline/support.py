@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import subprocess
+import time
 import typing as t
 import urllib.parse
 import urllib.request
@@ -49,6 +51,27 @@ PARENTS: dict[str, tuple[str, str]] = {
     name: (cls.parent_stream_type.name, cls.parent_key)  # type: ignore[misc]
     for name, cls in CHILD_STREAMS.items()
 }
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(
+    name: str, port: int, process: subprocess.Popen[bytes], log: Path, *, within: float, host: str = "127.0.0.1"
+) -> None:
+    """Until a local emulator server (fakesnow, bqemulator) listens; it failing to start fails the test."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}", pytrace=False)
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"{name} did not listen on {port} within {within:g} s", pytrace=False)
 
 
 def unavailable(reason: str) -> t.NoReturn:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -34,8 +33,10 @@ from .support import (
     ROOT,
     RUN_TIMEOUT_SECONDS,
     MeltanoProject,
+    free_port,
     require_plugin,
     sandbox_keys,
+    wait_for_port,
 )
 
 LOADER = "target-bigquery-emulator"
@@ -120,24 +121,6 @@ class Emulator:
         return {str(name): str(kind) for name, kind in found}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"bqemulator exited with {process.returncode}:\n{log.read_text()[-3000:]}", pytrace=False)
-        with socket.socket() as probe:
-            if probe.connect_ex((HOST, port)) == 0:
-                return
-        time.sleep(0.2)
-    pytest.fail(f"bqemulator did not listen on {port} within {SERVER_START_SECONDS} s", pytrace=False)
-
-
 @pytest.fixture
 def bqemulator(meltano_project: MeltanoProject, tmp_path: Path) -> Iterator[Emulator]:
     """A bqemulator server, a token stub and a throwaway key; the loader and dbt-bigquery pointed at them."""
@@ -149,7 +132,7 @@ def bqemulator(meltano_project: MeltanoProject, tmp_path: Path) -> Iterator[Emul
     token_uri = f"http://{HOST}:{tokens.server_address[1]}/token"
     subprocess.run([str(EMULATOR_PYTHON), "-c", _MAKE_KEY, str(keyfile), PROJECT, token_uri], check=True)
 
-    rest_port, grpc_port = free_port(), free_port()
+    rest_port, grpc_port = free_port(HOST), free_port(HOST)
     log = tmp_path / "bqemulator.log"
     env = {**os.environ, "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false", "BQEMU_LOG_LEVEL": "warning"}
     command = [str(EMULATOR_PYTHON), str(SERVER_SCRIPT), "start", "--ephemeral", "--project", PROJECT]
@@ -157,7 +140,7 @@ def bqemulator(meltano_project: MeltanoProject, tmp_path: Path) -> Iterator[Emul
     with log.open("wb") as output:
         server = subprocess.Popen([*command, *ports], stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
-        wait_for_port(rest_port, server, log)
+        wait_for_port("bqemulator", rest_port, server, log, within=SERVER_START_SECONDS, host=HOST)
         endpoint = f"http://{HOST}:{rest_port}"
         meltano_project.env.update(
             {

@@ -9,7 +9,6 @@ same server over the real connector. The second run is incremental and upserts.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import typing as t
@@ -26,9 +25,11 @@ from .support import (
     ROOT,
     MeltanoProject,
     Warehouse,
+    free_port,
     require_plugin,
     sandbox_keys,
     unavailable,
+    wait_for_port,
 )
 
 LOADER = "target-snowflake-fakesnow"
@@ -124,31 +125,13 @@ class FakesnowWarehouse(Warehouse):
         }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"fakesnow exited with {process.returncode}:\n{log.read_text()[-2000:]}", pytrace=False)
-        with socket.socket() as probe:
-            if probe.connect_ex((HOST, port)) == 0:
-                return
-        time.sleep(0.2)
-    pytest.fail(f"fakesnow did not listen on {port} within {SERVER_START_SECONDS} s", pytrace=False)
-
-
 @pytest.fixture
 def fakesnow(meltano_project: MeltanoProject, tmp_path: Path) -> Iterator[FakesnowWarehouse]:
     """A fakesnow server with an empty database; the loader and dbt-snowflake pointed at it."""
     require_plugin("loaders", LOADER)
     if not (VENV_BIN / "fakesnow").exists():
         unavailable(f"fakesnow is not in {VENV_BIN}: run `python3 scripts/test.py` once")
-    port = free_port()
+    port = free_port(HOST)
     log = tmp_path / "fakesnow.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
@@ -156,7 +139,7 @@ def fakesnow(meltano_project: MeltanoProject, tmp_path: Path) -> Iterator[Fakesn
         )
     warehouse: FakesnowWarehouse | None = None
     try:
-        wait_for_port(port, server, log)
+        wait_for_port("fakesnow", port, server, log, within=SERVER_START_SECONDS, host=HOST)
         warehouse = FakesnowWarehouse(port)
         # As on a real account, the database exists before the loader runs; the loader makes the schema.
         warehouse.rows(f"create database if not exists {DATABASE}")
