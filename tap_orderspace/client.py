@@ -31,8 +31,8 @@ from singer_sdk.schema.source import SchemaDirectory
 from singer_sdk.singerlib import RecordMessage
 
 from tap_orderspace import state as st
-from tap_orderspace.errors import OrderspaceAPIError
 from tap_orderspace.http_client import OrderspaceClient, RecordNotFound
+from tap_orderspace.paging import ListEndpoint, Pager
 from tap_orderspace.records import UNDOCUMENTED_FIELDS, UNDOCUMENTED_SCHEMA, Problems, RecordShape
 
 if t.TYPE_CHECKING:
@@ -41,13 +41,10 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("tap-orderspace")
 
-CURSOR_REFUSED = frozenset({400, 404, 422})
 # Orderspace's `*_since` filters take whole seconds; asking from one second earlier
 # makes the window safe whether the API treats the bound as inclusive or exclusive.
 # Records older than the window are then dropped here, so none is emitted twice.
 SINCE_MARGIN = dt.timedelta(seconds=1)
-# A page that says `has_more` but holds nothing is asked for again this many times.
-EMPTY_PAGE_TRIES = 3
 
 
 def _schema_directory() -> Path | importlib.resources.abc.Traversable:
@@ -116,20 +113,6 @@ class _StreamRun:
     emitted: set[str] = field(default_factory=set)
     #: Records seen open this run: the open set the next run starts from.
     open_ids: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _PagingWatch:
-    """What one pass over a window has seen, to tell odd paging from the end of a list."""
-
-    seen: set[str] = field(default_factory=set)
-    empty_pages: int = 0
-    restarted: bool = False
-
-    def restart(self, window: st.ExtractionWindow) -> None:
-        window.starting_after = None
-        self.restarted = True
-        self.seen.clear()
 
 
 class ChangeLog:
@@ -305,107 +288,55 @@ class OrderspaceStream(Stream):
         self, window: st.ExtractionWindow, stream_state: dict[str, t.Any], run: _StreamRun
     ) -> t.Iterator[dict[str, t.Any]]:
         time_field = self.replication_key if self.is_incremental else None
+        # In BATCH mode records reach the target later, in files: progress may only be
+        # claimed when the stream ends.
         batch_mode = self.get_batch_config(self.config) is not None
-        paging = _PagingWatch()
-        while True:
-            records, has_more = self._next_window_page(window, paging)
-            new_on_page = 0
-            next_cursor: str | None = None
-            for raw in records:
-                record = self.shape.conform(raw)
-                if record is None:
-                    continue
-                cursor = record.get(self.cursor_field)
-                if isinstance(cursor, str):
-                    next_cursor = cursor
-                key = self._key_of(record)
-                if key in paging.seen:
-                    continue
-                paging.seen.add(key)
-                new_on_page += 1
-                if key in run.emitted:
-                    continue
-                run.emitted.add(key)
-                if time_field is not None and not self._within(window, record, time_field):
-                    continue
-                yield self._emit(record, run, changed=self._is_change(window, record, time_field))
 
-            if not has_more:
-                return
-            if new_on_page == 0 or next_cursor is None or next_cursor == window.starting_after:
-                msg = (
-                    f"Paging of '{self.name}' does not advance: the page after cursor {window.starting_after} "
-                    "repeats records already read; stopped (the API ignored starting_after). The bookmark "
-                    "did not move: report it to Orderspace, or set page_size to 200 and run again"
-                )
-                raise OrderspaceAPIError(msg)
-            window.starting_after = next_cursor
-            if not batch_mode:
-                # In BATCH mode records reach the target later, in files: progress
-                # may only be claimed when the stream ends.
+        def advanced(cursor: str | None) -> None:
+            window.starting_after = cursor
+            if cursor is not None and not batch_mode:
                 stream_state[st.IN_PROGRESS] = window.as_state()
                 self.state_manager.is_flushed = False
                 self._write_state_message()
 
-    def _next_window_page(self, window: st.ExtractionWindow, paging: _PagingWatch) -> tuple[list[t.Any], bool]:
-        """The next page of the window, and whether more follow; odd answers are dealt with here."""
-        while True:
-            params = self._page_params(window)
-            try:
-                page = self.client.list_page(self.path, params)
-            except OrderspaceAPIError as refused:
-                if not (window.resumed and window.starting_after and refused.status in CURSOR_REFUSED):
-                    raise
-                if paging.restarted:
-                    raise
-                # The record the saved cursor names is gone: read the window again from its
-                # start rather than fail or skip what lies past it.
-                self.logger.warning(
-                    "Orderspace refused the saved cursor %s of '%s' (%s); reading the window again from its start",
-                    window.starting_after,
-                    self.name,
-                    refused,
-                )
-                paging.restart(window)
+        query: dict[str, t.Any] = {}
+        if window.since is not None and self.since_parameter:
+            query[self.since_parameter] = st.format_utc(window.since - SINCE_MARGIN)
+        pager = Pager(
+            self.client,
+            self.list_endpoint,
+            self.shape,
+            query,
+            log=self.logger,
+            cursor=window.starting_after,
+            read="the window",
+            stopped=(
+                f"The bookmark of '{self.name}' did not move: the next run resumes at that cursor; if this "
+                "repeats, report it to Orderspace, or set page_size to 200 and run again"
+            ),
+            on_advance=advanced,
+            on_page=self._received,
+        )
+        for key, record in pager.records():
+            if key in run.emitted:
                 continue
-            records = self._records_of(page.body, params)
-            has_more = self.paginated and page.body.get("has_more") is True
-            if has_more and not records:
-                paging.empty_pages += 1
-                if paging.empty_pages >= EMPTY_PAGE_TRIES:
-                    msg = (
-                        f"GET /{self.path} answered {EMPTY_PAGE_TRIES} times an empty page that says more follow "
-                        f"(after cursor {window.starting_after}): stopped without moving the bookmark of "
-                        f"'{self.name}'; the next run resumes at that cursor"
-                    )
-                    raise OrderspaceAPIError(msg)
-                self.logger.warning("'%s' answered an empty page that says more follow; asking again", self.name)
+            run.emitted.add(key)
+            if time_field is not None and not self._within(window, record, time_field):
                 continue
-            paging.empty_pages = 0
-            if window.starting_after and not records and not paging.restarted:
-                # A cursor whose record is gone can be answered with an empty last page
-                # instead of an error: whatever lay past it would be lost.
-                self.logger.warning(
-                    "'%s' answered nothing after cursor %s; reading the window again from its start to be sure",
-                    self.name,
-                    window.starting_after,
-                )
-                paging.restart(window)
-                continue
-            self.extracted_at = page.received_at
-            return records, has_more
+            yield self._emit(record, run, changed=self._is_change(window, record, time_field))
 
-    def _records_of(self, body: dict[str, t.Any], params: dict[str, t.Any]) -> list[t.Any]:
-        # Every list answers {"<resource>": [...], "has_more": ...}.
-        records = body.get(self.name)
-        if not isinstance(records, list):
-            msg = f"GET /{self.path} answered without a '{self.name}' list (parameters {params})"
-            raise OrderspaceAPIError(msg)
-        return records
+    def _received(self, moment: dt.datetime) -> None:
+        self.extracted_at = moment
 
-    def _key_of(self, record: dict[str, t.Any]) -> str:
-        keys = self.primary_keys or (self.cursor_field,)
-        return "\x1f".join(str(record.get(key)) for key in keys)
+    @cached_property
+    def list_endpoint(self) -> ListEndpoint:
+        return ListEndpoint(
+            stream=self.name,
+            resource=self.path,
+            page_size=int(self.config["page_size"]) if self.paginated else None,
+            cursor_field=self.cursor_field,
+            key_fields=tuple(self.primary_keys or (self.cursor_field,)),
+        )
 
     def _within(self, window: st.ExtractionWindow, record: dict[str, t.Any], time_field: str) -> bool:
         """Whether the record belongs to the window; its time is noted for the bookmark."""
@@ -479,16 +410,6 @@ class OrderspaceStream(Stream):
         if new:
             pending |= new
             target.setdefault(st.PENDING_IDS, []).extend(sorted(new))
-
-    def _page_params(self, window: st.ExtractionWindow) -> dict[str, t.Any]:
-        params: dict[str, t.Any] = {}
-        if self.paginated:
-            params["limit"] = self.config["page_size"]
-            if window.starting_after is not None:
-                params["starting_after"] = window.starting_after
-        if window.since is not None and self.since_parameter:
-            params[self.since_parameter] = st.format_utc(window.since - SINCE_MARGIN)
-        return params
 
     def _log_window(self, window: st.ExtractionWindow) -> None:
         since = "the beginning" if window.since is None else st.format_utc(window.since)
@@ -564,7 +485,7 @@ class OrderspaceStream(Stream):
             for record_id in to_retrieve:
                 record = self._retrieve(record_id)
                 if record is not None and not self._before_start_date(record):
-                    run.emitted.add(self._key_of(record))
+                    run.emitted.add(self.list_endpoint.key_of(record))
                     yield self._emit(record, run)
         stream_state[st.OPEN_IDS] = sorted(run.open_ids)
         stream_state.pop(st.PENDING_IDS, None)
@@ -572,48 +493,26 @@ class OrderspaceStream(Stream):
 
     def _read_filtered(self, query: dict[str, str], run: _StreamRun) -> t.Iterator[dict[str, t.Any]]:
         """Every page of the list under `query`, emitting what this run has not emitted yet."""
-        starting_after: str | None = None
-        seen: set[str] = set()
-        empty_pages = 0
-        while True:
-            params: dict[str, t.Any] = {**query, "limit": self.config["page_size"]}
-            if starting_after is not None:
-                params["starting_after"] = starting_after
-            page = self.client.list_page(self.path, params)
-            if page.body.get("has_more") is True and not self._records_of(page.body, params):
-                empty_pages += 1
-                if empty_pages < EMPTY_PAGE_TRIES:
-                    continue  # as in the window: an empty page that says more follow is asked again
-            empty_pages = 0
-            self.extracted_at = page.received_at
-            next_cursor = None
-            new_on_page = 0
-            for raw in self._records_of(page.body, params):
-                record = self.shape.conform(raw)
-                if record is None:
-                    continue
-                key = self._key_of(record)
-                if isinstance(record.get(self.cursor_field), str):
-                    next_cursor = record[self.cursor_field]
-                if key in seen:
-                    continue
-                seen.add(key)
-                new_on_page += 1
-                if self._before_start_date(record):
-                    run.emitted.add(key)  # accounted for: not re-read by id either
-                    continue
-                if self.open_records is not None and self.open_records.is_open(record):
-                    run.open_ids.add(record[self.cursor_field])
-                if key in run.emitted:
-                    continue
-                run.emitted.add(key)
-                yield self._emit(record, run, changed=False)
-            if page.body.get("has_more") is not True:
-                return
-            if new_on_page == 0 or next_cursor is None or next_cursor == starting_after:
-                msg = f"Paging of '{self.name}' with {query} does not advance after cursor {starting_after}: stopped"
-                raise OrderspaceAPIError(msg)
-            starting_after = next_cursor
+        pager = Pager(
+            self.client,
+            self.list_endpoint,
+            self.shape,
+            query,
+            log=self.logger,
+            what=f"'{self.name}' with {query}",
+            stopped="The open records are read again on the next run.",
+            on_page=self._received,
+        )
+        for key, record in pager.records():
+            if self._before_start_date(record):
+                run.emitted.add(key)  # accounted for: not re-read by id either
+                continue
+            if self.open_records is not None and self.open_records.is_open(record):
+                run.open_ids.add(record[self.cursor_field])
+            if key in run.emitted:
+                continue
+            run.emitted.add(key)
+            yield self._emit(record, run, changed=False)
 
     def _before_start_date(self, record: dict[str, t.Any]) -> bool:
         """Open records older than `start_date` lie outside the history asked for."""
