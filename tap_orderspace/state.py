@@ -8,22 +8,36 @@ A stream's entry in the Singer state looks like one of these:
         streams whose records carry no time (invoices, products, inventory_levels):
         the moment the last complete extraction began, taken before its first request
 
-plus, for change capture and reconciliation (see client.py),
+plus, for change capture and reconciliation (see change_capture.py and window_read.py),
 
     "covers": ["order_lines", "orders"]   the streams the bookmark was kept for: a stream
                                            selected later reads its history again
     "reconciled_at": "2026-11-20T06:00:00Z"   when the last complete full read began
     "open_ids": [...], "pending_ids": [...]   records to re-read on the next run
 
+    "read_started_at": "2026-11-27T06:00:00.000000Z"   when the last window read to its end began
+    "history_since": "2024-01-01T00:00:00Z"   the earliest history the warehouse holds (the
+                                           `start_date` of the last full read or backfill; null: all)
+
 and, while a run is in progress, also
 
     {"in_progress": {"since": ..., "starting_after": ..., "newest_seen": ..., "started_at": ...,
                      "version": ..., "covers": [...]}}
+    {"backfill": {"since": ..., "before": ..., "starting_after": ..., "started_at": ...}}
 
 which is written after every page, so a run that dies resumes after the last page it
 delivered instead of starting over. The bookmark itself only moves when the whole
 window has been read: lists come newest first, so the newest record arrives on the
 first page and must not become the bookmark before the older pages are delivered.
+
+Merge-safe. Meltano stores the STATEs of a `--full-refresh` or `--state-strategy merge` run
+deep-merged into one another, and a merge never removes a key. So nothing is ended by removing
+it: an `in_progress` whose `started_at` is not after `read_started_at` belongs to a read that
+completed, a `backfill` whose `since` is not before `history_since` to a backfill that
+completed; both are recognised as stale and ignored (INFO). Lists that end are written empty.
+
+The state's top level carries `state_format` (2). A state without it was written by a release
+before 0.2.0 and is read as it is; a newer format fails before any request.
 """
 
 from __future__ import annotations
@@ -44,6 +58,12 @@ COVERS = "covers"
 RECONCILED_AT = "reconciled_at"
 OPEN_IDS = "open_ids"
 PENDING_IDS = "pending_ids"
+READ_STARTED_AT = "read_started_at"
+HISTORY_SINCE = "history_since"
+BACKFILL = "backfill"
+#: The top-level key of the state that names its format, and the format this release writes.
+STATE_FORMAT = "state_format"
+CURRENT_STATE_FORMAT = 2
 # A record time this far past the server's clock is not believed (clock jitter aside).
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
@@ -66,7 +86,8 @@ def format_utc_precise(moment: dt.datetime) -> str:
 
 
 STATE_FIX = "correct it (meltano state get / meltano state set), or re-extract with meltano run --full-refresh"
-_TIMES = (REPLICATION_KEY_VALUE, EXTRACTION_STARTED_AT, RECONCILED_AT)
+_TIMES = (REPLICATION_KEY_VALUE, EXTRACTION_STARTED_AT, RECONCILED_AT, READ_STARTED_AT, HISTORY_SINCE)
+_BACKFILL_TIMES = ("since", "before", "started_at")
 _PROGRESS_TIMES = ("since", "newest_seen", "started_at", "new_after")
 _ID_LISTS = (COVERS, OPEN_IDS, PENDING_IDS)
 
@@ -86,12 +107,24 @@ def check_stream_state(stream: str, stream_state: Any) -> None:
         raise StateError(f"the state of stream '{stream}' {problem}: {STATE_FIX}")
 
 
+def check_state_format(state: dict[str, Any]) -> None:
+    """Refuse a state written by a newer release of the tap, whose keys this one may misread."""
+    found = state.get(STATE_FORMAT, 1)
+    if not isinstance(found, int) or isinstance(found, bool) or found < 1:
+        raise StateError(f"the state's '{STATE_FORMAT}' is {_shown(found)}, not a format number: {STATE_FIX}")
+    if found > CURRENT_STATE_FORMAT:
+        raise StateError(
+            f"the state was written in format {found} by a newer tap-orderspace (this one reads up to "
+            f"{CURRENT_STATE_FORMAT}): upgrade tap-orderspace, or {STATE_FIX}"
+        )
+
+
 def _problem_in(stream_state: dict[str, Any]) -> str | None:
     times = [(key, stream_state.get(key)) for key in _TIMES]
     lists = [(key, stream_state.get(key)) for key in _ID_LISTS]
     progress = stream_state.get(IN_PROGRESS)
     if progress is not None:
-        if not isinstance(progress, dict) or "started_at" not in progress:
+        if not isinstance(progress, dict) or progress.get("started_at") is None:
             return f"has a malformed '{IN_PROGRESS}' entry (remove it to restart the interrupted run)"
         if not isinstance(progress.get("starting_after"), str | None):
             return f"has {IN_PROGRESS}.starting_after={_shown(progress['starting_after'])}, which is not a record id"
@@ -100,6 +133,13 @@ def _problem_in(stream_state: dict[str, Any]) -> str | None:
             return f"has {IN_PROGRESS}.version={_shown(version)}, which is not an integer"
         times += [(f"{IN_PROGRESS}.{key}", progress.get(key)) for key in _PROGRESS_TIMES]
         lists.append((f"{IN_PROGRESS}.{COVERS}", progress.get(COVERS)))
+    backfill = stream_state.get(BACKFILL)
+    if backfill is not None:
+        if not isinstance(backfill, dict) or not isinstance(backfill.get("before"), str):
+            return f"has a malformed '{BACKFILL}' entry (remove it to start the backfill again)"
+        if not isinstance(backfill.get("starting_after"), str | None):
+            return f"has {BACKFILL}.starting_after={_shown(backfill['starting_after'])}, which is not a record id"
+        times += [(f"{BACKFILL}.{key}", backfill.get(key)) for key in _BACKFILL_TIMES]
     for key, value in lists:
         if value is not None and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
             return f"has '{key}' that is not a list of names or ids"
@@ -157,7 +197,7 @@ class ExtractionWindow:
             "since": None if self.since is None else format_utc(self.since),
             "starting_after": self.starting_after,
             "newest_seen": None if self.newest_seen is None else format_utc(self.newest_seen),
-            "started_at": format_utc(self.started_at),
+            "started_at": format_utc_precise(self.started_at),
             COVERS: list(self.covers),
             "new_after": None if self.new_after is None else format_utc(self.new_after),
         }
@@ -201,6 +241,7 @@ def open_window(
     `now` is the server's time: no bookmark, record time or start date past it is believed.
     """
     check_stream_state(rules.stream, stream_state)
+    _drop_stale_progress(rules.stream, stream_state)
     covered = _covers(rules, stream_state)
     progress = stream_state.get(IN_PROGRESS)
     if progress is not None and covered:
@@ -241,6 +282,9 @@ def open_window(
             rules.stream,
             format_utc(now),
         )
+    if bookmark is not None and rules.honours_start_date and HISTORY_SINCE not in stream_state:
+        # A state from before `history_since` existed: its history began at today's start_date.
+        stream_state[HISTORY_SINCE] = None if first_bound is None else format_utc(first_bound)
     new_after = None
     if bookmark is None or _reconcile_due(rules, stream_state, now):
         since = first_bound
@@ -256,12 +300,25 @@ def open_window(
     return window
 
 
+def _drop_stale_progress(stream: str, stream_state: dict[str, Any]) -> None:
+    """Forget an `in_progress` that a merged state kept from a read that went on to complete."""
+    progress = stream_state.get(IN_PROGRESS)
+    completed = _time(stream_state.get(READ_STARTED_AT))
+    if progress is None or completed is None or parse_utc(progress["started_at"]) > completed:
+        return
+    logger.info(
+        "'%s': the state's in_progress (started %s) belongs to a read that completed (a state merged by "
+        "Meltano keeps it): ignored",
+        stream,
+        progress["started_at"],
+    )
+    del stream_state[IN_PROGRESS]
+
+
 def _resumed_window(rules: WindowRules, progress: dict[str, Any]) -> ExtractionWindow:
-    started_at = _time(progress["started_at"])
-    assert started_at is not None
     return ExtractionWindow(
         since=_time(progress.get("since")),
-        started_at=started_at,
+        started_at=parse_utc(progress["started_at"]),
         starting_after=progress.get("starting_after"),
         newest_seen=_time(progress.get("newest_seen")),
         resumed=True,
@@ -301,10 +358,15 @@ def current_bookmark(rules: WindowRules, stream_state: dict[str, Any]) -> dt.dat
 def close_window(rules: WindowRules, stream_state: dict[str, Any], window: ExtractionWindow) -> None:
     """The window was read to its end: move the bookmark and forget the progress."""
     stream_state.pop(IN_PROGRESS, None)
+    stream_state[READ_STARTED_AT] = format_utc_precise(window.started_at)
     if rules.covers:
         stream_state[COVERS] = sorted(rules.covers)
     if window.reconciling and rules.incremental:
         stream_state[RECONCILED_AT] = format_utc(window.started_at)
+        if rules.honours_start_date:
+            # A full read from `start_date` holds every record since it: no gap is left to backfill.
+            stream_state[HISTORY_SINCE] = None if window.since is None else format_utc(window.since)
+            stream_state.pop(BACKFILL, None)
     if not rules.incremental:
         return
     if window.starts_in_future:
@@ -319,3 +381,29 @@ def close_window(rules: WindowRules, stream_state: dict[str, Any], window: Extra
     if newest is not None:
         stream_state[REPLICATION_KEY] = rules.replication_key
         stream_state[REPLICATION_KEY_VALUE] = format_utc(newest)
+
+
+# Change capture's ids ------------------------------------------------------------------
+# Lists `check_stream_state` has passed: names and ids, as strings.
+
+
+def open_ids(stream_state: dict[str, Any]) -> set[str]:
+    """The records seen open at the end of the last run: listed again, or retrieved, in this one."""
+    return set(stream_state.get(OPEN_IDS) or ())
+
+
+def pending_ids(stream_state: dict[str, Any]) -> set[str]:
+    """Records another stream named as changed, not yet read again."""
+    return set(stream_state.get(PENDING_IDS) or ())
+
+
+def add_pending_ids(stream_state: dict[str, Any], ids: set[str]) -> None:
+    """Keep ids another stream named as changed in the state of the stream they belong to,
+    with the next STATE: a run stopped before that stream's change capture loses none."""
+    stream_state.setdefault(PENDING_IDS, []).extend(sorted(ids))
+
+
+def keep_open_ids(stream_state: dict[str, Any], ids: set[str]) -> None:
+    """Change capture is done: the open set it saw is the next run's start; nothing is pending."""
+    stream_state[OPEN_IDS] = sorted(ids)
+    stream_state.pop(PENDING_IDS, None)

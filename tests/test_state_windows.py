@@ -45,7 +45,14 @@ def test_bookmark_moves_to_newest_record_only_when_the_window_closes() -> None:
     state[st.IN_PROGRESS] = window.as_state()
     assert state["replication_key_value"] == "2026-11-20T10:00:00Z"
     st.close_window(rules(), state, window)
-    assert state == {"replication_key": "created", "replication_key_value": "2026-11-26T00:00:00Z"}
+    assert state == {
+        "replication_key": "created",
+        "replication_key_value": "2026-11-26T00:00:00Z",
+        # The read that completed, so a merged state's stale `in_progress` is told from a live one.
+        "read_started_at": "2026-11-27T06:00:00.000000Z",
+        # The history held: a state from before this key began at the start_date of the run.
+        "history_since": None,
+    }
 
 
 def test_window_without_new_records_keeps_the_bookmark() -> None:
@@ -62,7 +69,11 @@ def test_timeless_streams_bookmark_the_extraction_start() -> None:
     assert window.since is None
     st.close_window(timeless, state, window)
     # A first sync reads everything: it is also a reconciliation.
-    assert state == {"extraction_started_at": "2026-11-27T06:00:00Z", "reconciled_at": "2026-11-27T06:00:00Z"}
+    assert state == {
+        "extraction_started_at": "2026-11-27T06:00:00Z",
+        "reconciled_at": "2026-11-27T06:00:00Z",
+        "read_started_at": "2026-11-27T06:00:00.000000Z",
+    }
     later = st.open_window(timeless, state, start_date=START, now=NOW + dt.timedelta(hours=6))
     assert later.since == NOW
 
@@ -86,8 +97,21 @@ def test_bookmark_of_another_field_is_ignored() -> None:
         {"replication_key": "created", "replication_key_value": "yesterday"},
         {"in_progress": "page 3"},
         {"in_progress": {"started_at": 17}},
+        {"in_progress": {"started_at": None, "starting_after": "or_1"}},
     ],
 )
 def test_malformed_state_is_a_clear_error(state: dict[str, t.Any]) -> None:
     with pytest.raises(StateError, match="orders"):
         st.open_window(rules(), state, start_date=None, now=NOW)
+
+
+def test_ids_for_change_capture_are_kept_in_the_stream_state() -> None:
+    stream_state: dict[str, t.Any] = {"open_ids": ["or_2", "or_1"]}
+    assert st.open_ids(stream_state) == {"or_1", "or_2"}
+    assert st.pending_ids(stream_state) == set()
+    st.add_pending_ids(stream_state, {"or_9", "or_3"})
+    st.add_pending_ids(stream_state, {"or_4"})
+    assert stream_state["pending_ids"] == ["or_3", "or_9", "or_4"]
+    assert st.pending_ids(stream_state) == {"or_3", "or_4", "or_9"}
+    st.keep_open_ids(stream_state, {"or_5", "or_1"})
+    assert stream_state == {"open_ids": ["or_1", "or_5"]}
