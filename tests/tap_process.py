@@ -130,13 +130,15 @@ def run_tap(
         reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()), daemon=True)  # type: ignore[union-attr]
         reader.start()
         lines: list[str] = []
+        stopped = False
         deadline = time.monotonic() + timeout
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line)
-            if stop_after_lines is not None and stop_after_lines(lines):
+            # Once signalled, keep reading what it prints while it stops.
+            if stop_after_lines is not None and not stopped and stop_after_lines(lines):
                 process.send_signal(stop_signal)
-                stop_after_lines = None  # keep reading what it prints while it stops
+                stopped = True
             if time.monotonic() > deadline:
                 process.kill()
                 raise AssertionError(f"tap ran longer than {timeout} s")
@@ -144,8 +146,6 @@ def run_tap(
         reader.join(timeout=10)
         process.stdout.close()
         process.stderr.close()  # type: ignore[union-attr]
-        stdout = "".join(lines)
-        if stop_after_lines is not None:
-            # A killed process may have half-written its last line.
-            stdout = "".join(line for line in lines if line.endswith("\n"))
+        # A stopped process may have half-written its last line.
+        stdout = "".join(line for line in lines if line.endswith("\n")) if stopped else "".join(lines)
         return TapRun(process.returncode, stdout, "".join(stderr_chunks))

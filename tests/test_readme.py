@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tap_orderspace.client import EmittedRowsStream, NestedRowsStream, OrderspaceStream
+from tap_orderspace.derived_streams import EmittedRowsStream, NestedRowsStream
 from tap_orderspace.records import UNDOCUMENTED_FIELDS
+from tap_orderspace.stream import OrderspaceStream
 from tap_orderspace.streams import OPEN_ORDER_STATUSES, STREAM_TYPES, OrdersStream
 from tap_orderspace.tap import TapOrderspace
 
@@ -22,8 +23,17 @@ PARENTS = {stream.name: stream.parent_stream_type for stream in STREAM_TYPES}  #
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 INCREMENTAL_DOC = (ROOT / "docs" / "incremental.md").read_text(encoding="utf-8")
-# Pages other engineers are writing: a link to one is checked once it exists.
-PAGES_IN_PROGRESS = {ROOT / "docs" / "warehouses.md"}
+# Every page a reader is sent to: the READMEs and the docs.
+PAGES = sorted(
+    str(path.relative_to(ROOT))
+    for path in [
+        ROOT / "README.md",
+        ROOT / "schemas" / "README.md",
+        ROOT / "sandbox" / "README.md",
+        *ROOT.glob("docs/*.md"),
+    ]
+    if path.exists()
+)
 
 
 def _tap(*args: str) -> str:
@@ -146,14 +156,21 @@ def test_readme_quickstart_commands_exist() -> None:
         assert (ROOT / command).is_file(), command
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/incremental.md", "docs/reliability.md", "schemas/README.md"])
+def _headings(page: Path) -> set[str]:
+    """The anchors of a Markdown page's headings, as GitHub makes them (code blocks aside)."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.MULTILINE | re.DOTALL)
+    titles = re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-") for title in titles}
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_relative_links_lead_somewhere(page: str) -> None:
     path = ROOT / page
-    for target in re.findall(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8")):
-        resolved = (path.parent / target).resolve()
-        if resolved in PAGES_IN_PROGRESS and not resolved.exists():
-            continue
+    for target, anchor in re.findall(r"\]\(([^)#:\s]*)(?:#([^)\s]*))?\)", path.read_text(encoding="utf-8")):
+        resolved = (path.parent / target).resolve() if target else path
         assert resolved.exists(), f"{page} links to {target}, which does not exist"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in _headings(resolved), f"{page} links to {target}#{anchor}, a heading it does not have"
 
 
 def test_a_field_promoted_with_meltanos_schema_extra_is_treated_as_documented() -> None:

@@ -95,9 +95,9 @@ def test_a_cursor_naming_a_deleted_record_is_400_like_an_unknown_one(client: Any
 @pytest.mark.parametrize(
     ("method", "path"), [("DELETE", "dispatches/x"), ("DELETE", "tax_rates/x"), ("GET", "tax_rates/x")]
 )
-def test_routes_the_api_lacks_are_an_html_404(client: Any, method: str, path: str) -> None:
-    response = client.session.request(
-        method, f"{client.sandbox.api_url}/{path}", headers={"Authorization": f"Bearer {client.token}"}, timeout=10
+def test_routes_the_api_lacks_are_an_html_404(reader: Any, method: str, path: str) -> None:
+    response = reader.session.request(
+        method, f"{reader.sandbox.api_url}/{path}", headers={"Authorization": f"Bearer {reader.token}"}, timeout=10
     )
     assert response.status_code == 404
     assert response.headers["Content-Type"].startswith("text/html")
