@@ -132,7 +132,7 @@ def _new_invoices(site: Site, count: int, changes: Changes) -> None:
         order = row.doc()
         when = changes.now()
         invoice = site.add_invoice(
-            order, site.customer_by_id[order["customer_id"]], when, _pay_on_the_spot(site, order, when), insert=True
+            [order], site.customer_by_id[order["customer_id"]], when, _pay_on_the_spot(site, order, when), insert=True
         )
         site.uninvoiced.pop(order_id)
         site.world.rewrite("orders", row, order)
@@ -146,9 +146,9 @@ def _pay_on_the_spot(site: Site, order: dict[str, Any], when: float) -> Callable
     def settle(invoice: dict[str, Any]) -> None:
         r = site.rng.random()
         if r < 0.7:
-            site.pay_rest(invoice, order, when)
+            site.pay_rest(invoice, [order], when)
         elif r < 0.8:
-            site.pay_deposit(invoice, order, when)
+            site.pay_deposit(invoice, [order], when)
 
     return settle
 
@@ -197,16 +197,16 @@ def _settle(site: Site, invoice_id: str, changes: Changes) -> None:
     """Pay what an invoice still owes, now, and mark its order's lines paid."""
     row = site.world.by_key["invoices"][invoice_id]
     invoice = row.doc()
-    # The order may have been deleted since; the invoice is paid all the same.
-    order_row = site.world.by_key["orders"].get(invoice["orders"][0]["id"])
-    order = order_row.doc() if order_row is not None else None
+    # An order may have been deleted since; the invoice is paid all the same.
+    order_rows = [r for r in (site.world.by_key["orders"].get(o["id"]) for o in invoice["orders"]) if r is not None]
+    orders = [r.doc() for r in order_rows]
     when = changes.now()
-    site.pay_rest(invoice, order, when)
+    site.pay_rest(invoice, orders, when)
     site.unpaid.pop(invoice_id)
     row.updated = when
     site.world.rewrite("invoices", row, invoice)
     changes.touch("invoices", invoice_id)
-    if order_row is not None and order is not None:
+    for order_row, order in zip(order_rows, orders, strict=True):
         site.world.rewrite("orders", order_row, order)
         changes.touch("orders", order_row.key)
 
@@ -293,6 +293,25 @@ def _deleter(resource: str) -> Callable[[Site, int, Changes], None]:
     return delete_some
 
 
+def _delete_customers_with_orders(site: Site, count: int, changes: Changes) -> None:
+    """Delete customers that have orders (spread as `_deleter` does): their orders and invoices stay."""
+    buyers = {row.idx["customer_id"] for row in site.world.rows["orders"]}
+    for row in _spread([row for row in site.world.rows["customers"] if row.key in buyers], count):
+        _delete(site, "customers", row.key, changes)
+
+
+def _delete_products_with_order_lines(site: Site, count: int, changes: Changes) -> None:
+    """Delete products some order line names by SKU: the lines stay, naming a SKU no product has."""
+    ordered = {line["sku"] for row in site.world.rows["orders"] for line in row.doc()["order_lines"]}
+    rows = [
+        row
+        for row in site.world.rows["products"]
+        if any(variant["sku"] in ordered for variant in row.doc()["product_variants"])
+    ]
+    for row in _spread(rows, count):
+        _delete(site, "products", row.key, changes)
+
+
 def _delete(site: Site, resource: str, key: str, changes: Changes) -> bool:
     """Delete a record and what cannot outlive it; other records that name it keep the reference,
     as the live API keeps an order's customer_id after the customer is gone."""
@@ -345,5 +364,7 @@ _STEPS: dict[str, Callable[[Site, int, Changes], None]] = {
     "dispatch_old_orders": _dispatch_old_orders,
     "edit_customers": _edit_customers,
     **{f"delete_{resource}": _deleter(resource) for resource in DELETABLE},
+    "delete_customers_with_orders": _delete_customers_with_orders,
+    "delete_products_with_order_lines": _delete_products_with_order_lines,
 }
 MUTATIONS = tuple(_STEPS)

@@ -1,7 +1,8 @@
 """`orderspace-sandbox`: serve a sandbox until SIGTERM or SIGINT.
 
-Once it listens it prints one JSON line (url, api_url, auth_url, client_id, client_secret, pid), so
-a parent process can start it with `--port 0` and read where it went.
+Once it listens it prints one JSON line (url, api_url, auth_url, client_id, client_secret, pid, and
+the site's site, currency, today and seed), so a parent process can start it with `--port 0` and
+read where it went.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .server import Sandbox
+from .site import PROFILES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
         default="created_at",
         help="customers' creation time key: the reference's created_at or the live API's created",
     )
+    parser.add_argument(
+        "--today", help="the day seeded history ends at the start of, YYYY-MM-DD (default: the server clock's date)"
+    )
+    parser.add_argument(
+        "--site", choices=tuple(PROFILES), default="uk", help="which site: uk (GBP) or eu (EUR) (default: %(default)s)"
+    )
     parser.add_argument("--client-id", default="sandbox-client", help="accepted client id (default: %(default)s)")
     parser.add_argument("--client-secret", default="sandbox-secret", help="accepted client secret")
     return parser
@@ -68,6 +76,8 @@ def _sandbox(args: argparse.Namespace) -> Sandbox:
         fault_rate=args.fault_rate,
         clock_offset=args.clock_offset,
         customer_time_field=args.customer_time_field,
+        today=args.today,
+        site=args.site,
     )
 
 
@@ -96,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "client_id": sandbox.client_id,
             "client_secret": sandbox.client_secret,
             "pid": os.getpid(),
+            **sandbox.site_info(),
         }
         print(json.dumps(ready), flush=True)
         stop.wait()

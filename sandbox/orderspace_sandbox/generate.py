@@ -1,9 +1,14 @@
-"""Two years of seeded history for a new site, ending at `ANCHOR`, so a seed gives the same records on any day."""
+"""Two years of seeded history for a new site, ending at the start of its `today`.
+
+Every time is an offset from that end, so a seed gives the same records (the same ids, amounts and
+statuses) on any day, their dates moved by whole days; pin `today` for the same dates too.
+"""
 
 from __future__ import annotations
 
 import bisect
 import calendar
+import datetime as dt
 import gc
 import math
 import time
@@ -11,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .site import Customer, Site, tax_fields
-from .world import ANCHOR, DAY, HISTORY_START, day, iso
+from .world import DAY, day, iso, midnight
 
 # Page sizes a client is likely to use: same-second groups are placed across these boundaries so
 # that a bookmark taken at a page edge meets records sharing its second.
@@ -26,19 +31,23 @@ def generate(
     customers: int | None = None,
     products: int | None = None,
     lines_per_order: int | None = None,
+    *,
+    today: dt.date,
+    site: str = "uk",
 ) -> Site:
-    """A site with `orders` orders and (by default) customers and products in proportion."""
-    site = Site(seed, lines_per_order)
+    """A site with `orders` orders and (by default) customers and products in proportion, its history
+    ending at the first second of `today` (UTC); `site` picks the profile (see `site.PROFILES`)."""
+    site_ = Site(seed, midnight(today), lines_per_order, site)
     # Generation allocates millions of objects and frees none; the cycle collector's passes
     # over the growing heap would add half again to its time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _generate(site, orders, customers, products)
+        _generate(site_, orders, customers, products)
     finally:
         if collecting:
             gc.enable()
-    return site
+    return site_
 
 
 def _times(site: Site, count: int, start: int, end: int, burst: float, *, import_share: float = 0.0) -> list[int]:
@@ -72,9 +81,9 @@ def _generate(site: Site, order_count: int, customer_count: int | None, product_
     _reference_data(site)
     _categories(site, max(12, min(300, n_products // 8)))
     _preorder_windows(site)
-    for created in _times(site, n_products, HISTORY_START, ANCHOR - 30 * DAY, 0.05, import_share=0.3):
+    for created in _times(site, n_products, site.start, site.end - 30 * DAY, 0.05, import_share=0.3):
         site.add_product(created)
-    for created in _times(site, n_customers, HISTORY_START, ANCHOR - 2 * DAY, 0.03, import_share=0.2):
+    for created in _times(site, n_customers, site.start, site.end - 2 * DAY, 0.03, import_share=0.2):
         customer = site.make_customer(created)
         site.world.add("customers", site.world.row("customers", customer, created))
     _orders(site, order_count)
@@ -85,16 +94,14 @@ def _generate(site: Site, order_count: int, customer_count: int | None, product_
 
 
 def _reference_data(site: Site) -> None:
-    tax = [("Standard", 20.0), ("Reduced", 5.0), ("Zero", 0.0), ("Exempt", 0)]
-    site.tax_rates = [(site.new_id("tr"), name, rate) for name, rate in tax]
+    site.tax_rates = [(site.new_id("tr"), name, rate) for name, rate in site.profile.tax_rates]
     site.standard_tax = tax_fields(site.tax_rates[0])
     for tid, name, rate in site.tax_rates:
-        site.world.add("tax_rates", site.world.row("tax_rates", {"id": tid, "name": name, "rate": rate}, HISTORY_START))
-    lists = [("Euros", "EUR", 100), ("US Dollars", "USD", 125.5), ("Trade Plus", "GBP", 90), ("Export", "GBP", 100)]
-    site.price_lists = [(site.new_id("pl"), name, currency, rate) for name, currency, rate in lists]
+        site.world.add("tax_rates", site.world.row("tax_rates", {"id": tid, "name": name, "rate": rate}, site.start))
+    site.price_lists = [(site.new_id("pl"), name, currency, rate) for name, currency, rate in site.profile.price_lists]
     for pid, name, currency, rate in site.price_lists:
         doc = {"id": pid, "name": name, "currency": currency, "conversion_rate": rate}
-        site.world.add("price_lists", site.world.row("price_lists", doc, HISTORY_START))
+        site.world.add("price_lists", site.world.row("price_lists", doc, site.start))
     terms = [("Pro Forma", 0, 100.0, 0), ("15 Days", 15, 25.0, 0), ("30 Days", 30, 0.0, 0),
              ("60 Days", 60, 0.0, 0), ("End of Month", 30, 50, 7)]  # fmt: skip
     site.terms = [(site.new_id("pt"), name, days, deposit, deposit_days) for name, days, deposit, deposit_days in terms]
@@ -108,10 +115,10 @@ def _reference_data(site: Site) -> None:
             "deposit_pecentage": deposit,
             "deposit_days_due": deposit_days,
         }
-        site.world.add("payment_terms", site.world.row("payment_terms", doc, HISTORY_START))
+        site.world.add("payment_terms", site.world.row("payment_terms", doc, site.start))
     site.groups = [site.new_id("cg") for _ in range(4)]
     for gid, name in zip(site.groups, ("Default", "Wholesale", "Distributors", "Grands Magasins ✨"), strict=True):
-        site.world.add("customer_groups", site.world.row("customer_groups", {"id": gid, "name": name}, HISTORY_START))
+        site.world.add("customer_groups", site.world.row("customer_groups", {"id": gid, "name": name}, site.start))
 
 
 def _categories(site: Site, count: int) -> None:
@@ -155,13 +162,13 @@ def _categories(site: Site, count: int) -> None:
 
 def _encode_categories(site: Site) -> None:
     for category in site.categories:
-        site.world.append("categories", site.world.row("categories", category, HISTORY_START))
+        site.world.append("categories", site.world.row("categories", category, site.start))
 
 
 def _preorder_windows(site: Site) -> None:
     site.windows = []
     for i, season in enumerate(site.seasons[:4]):
-        deadline = HISTORY_START + (120 + 180 * i) * DAY
+        deadline = site.start + (120 + 180 * i) * DAY
         wid = site.new_id("pw")
         site.windows.append(wid)
         doc = {
@@ -171,7 +178,7 @@ def _preorder_windows(site: Site) -> None:
             "due": day(deadline + 21 * DAY),
             "categories": [{"id": season["id"], "name": season["name"]}],
         }
-        site.world.add("preorder_windows", site.world.row("preorder_windows", doc, HISTORY_START))
+        site.world.add("preorder_windows", site.world.row("preorder_windows", doc, site.start))
 
 
 def _orders(site: Site, count: int) -> None:
@@ -185,25 +192,32 @@ def _orders(site: Site, count: int) -> None:
     on_sale = [0]
     for r in site.world.rows["products"]:
         on_sale.append(on_sale[-1] + per_product[r.key])
-    for created in _times(site, count, HISTORY_START + DAY, ANCHOR, 0.04):
+    for created in _times(site, count, site.start + DAY, site.end, 0.04):
         known = bisect.bisect_right(customer_times, created)
         # Long-standing customers order more often.
         customer = site.customers[int(known * rng.random() ** 2)]
         n_variants = on_sale[bisect.bisect_right(product_times, created)]
         order = site.make_order(created, customer, n_variants)
         _history(site, order, customer, created)
+    # Orders still held for a next order that never came in time are invoiced on their own; those
+    # whose wait has not run out by the end still wait.
+    for customer_id, (order, alone, until) in list(site.waiting.items()):
+        if until <= site.end:
+            del site.waiting[customer_id]
+            _invoice_late(site, [order], site.customer_by_id[customer_id], alone)
 
 
 def _history(site: Site, order: dict[str, Any], customer: Customer, created: int) -> None:
-    """Give a seeded order what happened to it before the anchor, as on a real site: within weeks
+    """Give a seeded order what happened to it before the end, as on a real site: within weeks
     nearly every order is invoiced, dispatched and paid, or cancelled. A few stay open for long:
     standing orders, preorders whose window is far off, orders stuck awaiting stock, slow payers."""
     rng = site.rng
+    end = site.end
     start = created
     if order["status"] == "preorder":
         # Most preorders are released when their window's stock arrives; the rest wait on.
         released = created + rng.randint(20 * DAY, 150 * DAY)
-        if rng.random() < 0.85 and released <= ANCHOR:
+        if rng.random() < 0.85 and released <= end:
             order["status"] = "new"
             for line in order["order_lines"]:
                 line["on_hold"] = False
@@ -211,27 +225,71 @@ def _history(site: Site, order: dict[str, Any], customer: Customer, created: int
     invoiced = False
     if order["status"] == "new":
         r = rng.random()
-        if r < 0.05:
-            if start + rng.randint(0, 10 * DAY) <= ANCHOR:
+        if r < 0.04:
+            if start + rng.randint(0, 10 * DAY) <= end:
                 order["status"] = "cancelled"
-        elif r < 0.07:
+        elif r < 0.06:
             # Stuck (awaiting stock or the customer): released, never invoiced or dispatched.
-            if start + DAY <= ANCHOR:
+            if start + DAY <= end:
                 order["status"] = "released"
         else:
-            order["status"] = "released" if start + rng.randint(3600, 3 * DAY) <= ANCHOR else "new"
+            order["status"] = "released" if start + rng.randint(3600, 3 * DAY) <= end else "new"
             when = start + rng.randint(3600, 6 * DAY)
-            if when <= ANCHOR:
-                site.add_invoice(order, customer, when, _settle_in_time(site, order))
-                invoiced = True
-            _seed_dispatches(site, order, start)
+            if when <= end:
+                invoiced = _invoice(site, order, customer, when)
+            if order["status"] != "cancelled":
+                _seed_dispatches(site, order, start)
     site.track(order, invoiced)
     site.world.add("orders", site.world.row("orders", order, created))
 
 
-def _settle_in_time(site: Site, order: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+def _invoice(site: Site, order: dict[str, Any], customer: Customer, when: int) -> bool:
+    """Invoice a new order at `when`, with the customer's held one if it still waits, or hold it back
+    for the next; False if it is held. A few invoiced orders are then cancelled, their invoice left
+    standing unpaid."""
+    rng = site.rng
+    held = site.waiting.pop(customer.id, None)
+    if held is not None:
+        other, alone, until = held
+        if when <= until and other["currency"] == order["currency"]:
+            _invoice_late(site, [other, order], customer, when)
+            return True
+        _invoice_late(site, [other], customer, alone)
+    if rng.random() < 0.2:
+        # Some customers are invoiced for two orders at once: held up to three weeks for the next.
+        site.waiting[customer.id] = (order, when, when + 21 * DAY)
+        return False
+    if rng.random() < 0.025 and when + 2 * DAY <= site.end:
+        site.add_invoice([order], customer, when, _settle_cancelled(site, order))
+        order["status"] = "cancelled"
+        return True
+    site.add_invoice([order], customer, when, _settle_in_time(site, [order]))
+    return True
+
+
+def _invoice_late(site: Site, orders: list[dict[str, Any]], customer: Customer, when: float) -> None:
+    """Invoice orders of which the first (or only) was held and is already stored: its row is rewritten
+    for its new status and it leaves the pool of orders awaiting an invoice."""
+    site.add_invoice(orders, customer, when, _settle_in_time(site, orders))
+    held = orders[0]
+    site.uninvoiced.pop(held["id"], None)
+    site.world.rewrite("orders", site.world.by_key["orders"][held["id"]], held)
+
+
+def _settle_cancelled(site: Site, order: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """The invoice of an order cancelled after invoicing: nothing paid, or only its deposit."""
+
+    def settle(invoice: dict[str, Any]) -> None:
+        issued = _epoch(invoice["invoice_date"])
+        if invoice["deposit"] and site.rng.random() < 0.3 and issued <= site.end:
+            site.pay_deposit(invoice, [order], issued)
+
+    return settle
+
+
+def _settle_in_time(site: Site, orders: list[dict[str, Any]]) -> Callable[[dict[str, Any]], None]:
     """Payments as customers make them: most within their terms, a few months late, a very few never;
-    none after the anchor."""
+    none after the end. Some payments are taken outside Orderspace and only marked paid."""
     rng = site.rng
 
     def settle(invoice: dict[str, Any]) -> None:
@@ -239,8 +297,11 @@ def _settle_in_time(site: Site, order: dict[str, Any]) -> Callable[[dict[str, An
         due = _epoch(invoice["due_date"])
         if invoice["deposit"] and rng.random() < 0.6:
             deposit_at = _epoch(invoice["deposit"]["due_date"]) - rng.randint(0, 3) * DAY
-            if deposit_at <= ANCHOR:
-                site.pay_deposit(invoice, order, max(issued, deposit_at))
+            if deposit_at <= site.end:
+                site.pay_deposit(invoice, orders, max(issued, deposit_at))
+        if invoice["paid"]:
+            # A deposit of the whole total (pro forma terms) settled it.
+            return
         r = rng.random()
         if r < 0.01:
             return
@@ -248,8 +309,11 @@ def _settle_in_time(site: Site, order: dict[str, Any]) -> Callable[[dict[str, An
             paid_at = due + rng.randint(60, 200) * DAY
         else:
             paid_at = issued + rng.randint(0, max(1, int((due - issued) / DAY) + 14)) * DAY
-        if paid_at <= ANCHOR:
-            site.pay_rest(invoice, order, paid_at)
+        if paid_at <= site.end:
+            if rng.random() < 0.08:
+                site.mark_paid(invoice, orders)
+            else:
+                site.pay_rest(invoice, orders, paid_at)
 
     return settle
 
@@ -264,14 +328,14 @@ def _seed_dispatches(site: Site, order: dict[str, Any], created: int) -> None:
     # Most go within days; some wait for the delivery date the customer asked for.
     delay = rng.randint(DAY // 2, 10 * DAY) if rng.random() < 0.8 else rng.randint(10 * DAY, 40 * DAY)
     when = _batch(site, created + delay)
-    if not lines or when > ANCHOR:
+    if not lines or when > site.end:
         return
     if len(lines) > 1 and rng.random() < 0.15:
         # Part of the order goes first; the rest follows when it is in stock.
         first = lines[: len(lines) // 2]
         site.add_dispatch(order, when, first)
         later = _batch(site, when + rng.randint(DAY, 20 * DAY))
-        if later <= ANCHOR and rng.random() < 0.97:
+        if later <= site.end and rng.random() < 0.97:
             site.add_dispatch(order, later, lines[len(first) :])
     else:
         site.add_dispatch(order, when, lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import datetime as dt
 import json
 import socket
 import struct
@@ -145,6 +146,8 @@ class Handler(BaseHTTPRequestHandler):
                 return Answer(200, state.records_body(name[len("records/") :]))
             if method == "GET" and name == "totals":
                 return json_answer(200, state.totals())
+            if method == "GET" and name == "site":
+                return json_answer(200, state.site_info())
             if method == "POST" and name == "mutate":
                 return json_answer(200, state.mutate(**args))
             if method == "GET" and name == "faults":
@@ -188,6 +191,20 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
 
+def history_end(today: dt.date | str | None, clock_offset: float = 0.0) -> dt.date:
+    """The site's today: given, or the server clock's date (UTC), so no seeded record is in its future."""
+    if today is None:
+        return dt.datetime.fromtimestamp(time.time() + clock_offset, dt.UTC).date()
+    if isinstance(today, dt.datetime):
+        raise TypeError("today must be a date, not a date and time")
+    if isinstance(today, dt.date):
+        return today
+    try:
+        return dt.date.fromisoformat(today)
+    except (TypeError, ValueError):
+        raise ValueError(f"today must be a date (YYYY-MM-DD), not {today!r}") from None
+
+
 def _set_faults(state: State, args: dict[str, Any]) -> dict[str, Any]:
     if args.get("clear"):
         state.clear_faults()
@@ -225,12 +242,15 @@ class Sandbox:
         fault_rate: float = 0.0,
         clock_offset: float = 0.0,
         customer_time_field: str = "created_at",
+        today: dt.date | str | None = None,
+        site: str = "uk",
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.host = host
         self.port = port
-        self.site = generate(seed, orders, customers, products, lines_per_order)
+        self.today = history_end(today, clock_offset)
+        self.site = generate(seed, orders, customers, products, lines_per_order, today=self.today, site=site)
         self.world = self.site.world
         self.state = State(
             self.site,
@@ -310,6 +330,15 @@ class Sandbox:
 
     def totals(self) -> dict[str, int]:
         return self.state.totals()
+
+    def site_info(self) -> dict[str, Any]:
+        """`{"site", "currency", "today", "seed"}`: which site this is and the day its history ends."""
+        return self.state.site_info()
+
+    def delete(self, resource: str, key: str) -> dict[str, dict[str, list[str]]]:
+        """Delete one record as `DELETE /v1/<resource>/<id>` does (uncounted, unthrottled): what went
+        with it and what changed. KeyError if there is no such record or it cannot be deleted."""
+        return self.state.delete(resource, key)
 
     def mutate(self, at: str | float | None = None, **counts: Any) -> dict[str, dict[str, list[str]]]:
         return self.state.mutate(at, **counts)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .world import ANCHOR, DAY, Row, World, day, iso
+from .world import DAY, HISTORY_DAYS, Row, World, day, iso
 
 
 def _byte_table(alphabet: str) -> bytes:
@@ -79,8 +79,57 @@ _OPTION_VALUES = {
     "Size": (("XS", "XS"), ("S", "S"), ("M", "M"), ("L", "L"), ("XL", "XL"), ("10", "10"), ("12", "12")),
     "Scent": (("Fig", "FIG"), ("Amber", "AMB"), ("Sea Salt", "SEA"), ("Lavender", "LAV")),
 }  # fmt: skip
+# Where most of a site's customers are: the rest are anywhere in _PLACES.
+_EU_PLACES = (
+    ("DE", "München", "80331", ""), ("DE", "Berlin", "10117", ""), ("FR", "Paris", "75002", ""),
+    ("NL", "Amsterdam", "1012 AB", ""), ("IE", "Dublin", "D02 X285", ""), ("PL", "Łódź", "90-001", ""),
+)  # fmt: skip
 _SHIPPING = (("Special Delivery", 9.5), ("Next Day Delivery", 7), ("Standard Delivery", 4.9),
              ("International Courier Delivery", 24.0), ("Pallet", 45))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What makes one site unlike another beyond its seed: where it trades and in which currencies."""
+
+    name: str
+    currency: str  # the account's default: orders of customers without a price list are in it
+    price_lists: tuple[tuple[str, str, int | float], ...]  # name, currency, conversion rate (%)
+    tax_rates: tuple[tuple[str, float], ...]  # name, rate; the first is the standard rate
+    home: tuple[tuple[str, str, str, str], ...]  # most customers' places: country, city, postcode, state
+    tax_number: str  # customers' VAT number prefix
+    invoice_prefix: str
+    first_order: int  # the number before the first order's
+    first_invoice: int
+
+
+# A brand's sites: a UK one in pounds and an EU one in euros, each with price lists in other currencies.
+PROFILES = {
+    "uk": Profile(
+        name="uk",
+        currency="GBP",
+        price_lists=(("Euros", "EUR", 100), ("US Dollars", "USD", 125.5), ("Trade Plus", "GBP", 90),
+                     ("Export", "GBP", 100)),
+        tax_rates=(("Standard", 20.0), ("Reduced", 5.0), ("Zero", 0.0), ("Exempt", 0)),
+        home=_PLACES[:6],
+        tax_number="GB",
+        invoice_prefix="INV-",
+        first_order=1000,
+        first_invoice=500,
+    ),
+    "eu": Profile(
+        name="eu",
+        currency="EUR",
+        price_lists=(("Pounds Sterling", "GBP", 87), ("US Dollars", "USD", 108), ("Händler", "EUR", 90),
+                     ("Export", "EUR", 100)),
+        tax_rates=(("Standard", 19.0), ("Ermäßigt", 7.0), ("Zero", 0.0), ("Exempt", 0)),
+        home=_EU_PLACES,
+        tax_number="DE",
+        invoice_prefix="RE-",
+        first_order=40000,
+        first_invoice=9000,
+    ),
+}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -115,8 +164,17 @@ class Variant:
 class Site:
     """The records of one site, the seeded generator that makes them, and what they refer to."""
 
-    def __init__(self, seed: int, lines_per_order: int | None = None) -> None:
-        self.rng = random.Random(seed)
+    def __init__(self, seed: int, end: int, lines_per_order: int | None = None, profile: str = "uk") -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"site must be one of {', '.join(PROFILES)}")
+        self.profile = PROFILES[profile]
+        self.seed = seed
+        # The UK site keeps the plain seed, so its records are those it always gave; another site
+        # salts it, so the same seed there gives other ids and not a copy in another currency.
+        self.rng = random.Random(seed if profile == "uk" else f"{profile}:{seed}")
+        # Seeded history runs from `start` to `end` (the first second of the site's today).
+        self.end = end
+        self.start = end - HISTORY_DAYS * DAY
         self.lines_per_order = lines_per_order
         self.world = World()
         self._ids: dict[str, set[str]] = {}
@@ -134,13 +192,16 @@ class Site:
         self.customer_by_id: dict[str, Customer] = {}
         self.variants: list[Variant] = []
         self._product_count = 0
-        self._order_number = 1000
-        self._invoice_number = 500
+        self._order_number = self.profile.first_order
+        self._invoice_number = self.profile.first_invoice
         self._standing: dict[str, str] = {}  # customer id -> its standing order
         # Orders and invoices still open to a dispatch, an invoice or a payment, in creation order.
         self.undispatched: dict[str, None] = {}
         self.uninvoiced: dict[str, None] = {}
         self.unpaid: dict[str, None] = {}
+        # Per customer, an order held back to be invoiced with the customer's next one: the order, when
+        # it would have been invoiced alone, and how long it waits.
+        self.waiting: dict[str, tuple[dict[str, Any], float, float]] = {}
 
     # --- small helpers -----------------------------------------------------------------------
 
@@ -170,10 +231,10 @@ class Site:
         return value
 
     def later(self, created: float) -> float:
-        """A last-change time for a record made at `created`: before the anchor for seeded history."""
-        if created >= ANCHOR - DAY:
+        """A last-change time for a record made at `created`: before the end for seeded history."""
+        if created >= self.end - DAY:
             return created
-        return self.rng.randint(int(created), ANCHOR - DAY)
+        return self.rng.randint(int(created), self.end - DAY)
 
     def money(self, low: float, high: float) -> int | float:
         """A price as the API sends them: 30, 30.0 and 30.5 all occur."""
@@ -314,7 +375,7 @@ class Site:
     def _address(self, company: str, contact: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The same address in the orders' key order and in the customers' (postal_code before state)."""
         rng = self.rng
-        country, city, postcode, state = rng.choice(_PLACES) if rng.random() < 0.4 else rng.choice(_PLACES[:6])
+        country, city, postcode, state = rng.choice(_PLACES) if rng.random() < 0.4 else rng.choice(self.profile.home)
         line1 = f"{rng.randint(1, 240)} {rng.choice(_STREETS)}"
         line2 = self.maybe(rng.choice(("Unit 4", "Windsor", "2nd floor", "c/o Reception")), empty=0.5, null=0.1)
         contact_name = self.maybe(contact, empty=0.3, null=0.05)
@@ -358,6 +419,10 @@ class Site:
         }
         shapes = [self._address(company, contact) for _ in range(rng.choice((1, 1, 1, 2)))]
         price_list = rng.choice(self.price_lists) if rng.random() < 0.4 else None
+        if len(self.customers) in (2, 4):
+            # The third and fifth customers buy in the first two price lists' currencies (other
+            # than the site's), so even a small site trades in three currencies.
+            price_list = self.price_lists[len(self.customers) // 2 - 1]
         tax = rng.choice(self.tax_rates[2:]) if rng.random() < 0.1 else None
         terms = rng.choice(self.terms) if rng.random() < 0.8 else None
         buyer = contact if rng.random() < 0.9 else None
@@ -386,7 +451,7 @@ class Site:
             "buyers": [{"name": buyer, "email_address": mailbox}] if buyer else [],
             "phone": phone,
             "email_addresses": emails,
-            "tax_number": self.maybe(f"GB{rng.randint(100000000, 999999999)}", empty=0.5, null=0.1),
+            "tax_number": self.maybe(f"{self.profile.tax_number}{rng.randint(10**8, 10**9 - 1)}", empty=0.5, null=0.1),
             "tax_rate_id": tax[0] if tax else None,
             "addresses": [customer_shape for _, customer_shape in shapes],
             "minimum_spend": rng.choice((None, None, 150.0, 200, 99.5)),
@@ -406,8 +471,9 @@ class Site:
         self._order_number += 1
         n_lines = self.lines_per_order if self.lines_per_order is not None else 1 + int(8 * rnd())
         shipping = rnd() < 0.4 and n_lines >= 2
-        currency = customer.price_list[1] if customer.price_list else "GBP"
-        standing = rnd() < 0.01
+        currency = customer.price_list[1] if customer.price_list else self.profile.currency
+        # Every site has at least one standing order template: its fifth order.
+        standing = rnd() < 0.01 or self._order_number == self.profile.first_order + 5
         preorder = not standing and rnd() < 0.05
         # The examples send "" where null would be expected; some records do send null.
         no_window = "" if rnd() < 0.85 else None
@@ -573,13 +639,14 @@ class Site:
 
     def add_invoice(
         self,
-        order: dict[str, Any],
+        orders: list[dict[str, Any]],
         customer: Customer,
         created: float,
         settle: Callable[[dict[str, Any]], None],
         insert: bool = False,
     ) -> Row:
-        """Invoice the whole order; `settle` records what was paid before the invoice is stored."""
+        """Invoice whole orders (one, or two of a customer's invoiced together); `settle` records
+        what was paid before the invoice is stored."""
         rng = self.rng
         self._invoice_number += 1
         invoice_day = created + self.one((0, 0, 0, -DAY, DAY, 3 * DAY))
@@ -588,7 +655,8 @@ class Site:
         deposit = (
             {"percentage": terms[3], "due_date": day(invoice_day + terms[4] * DAY)} if terms and terms[3] else None
         )
-        for line in order["order_lines"]:
+        order_lines = [line for order in orders for line in order["order_lines"]]
+        for line in order_lines:
             line["invoiced"] = line["quantity"]
         lines = [
             {
@@ -604,9 +672,10 @@ class Site:
                 # In the attribute list, not in the examples.
                 "tax_rate_id": line["tax_rate_id"],
             }
-            for line in order["order_lines"]
+            for line in order_lines
         ]
-        net, gross = order["net_total"], order["gross_total"]
+        net = round(sum(order["net_total"] for order in orders), 2)
+        gross = round(sum(order["gross_total"] for order in orders), 2)
         if rng.random() < 0.03:
             # A custom invoice line: connected to no order line.
             fee = self.money(1, 15)
@@ -616,16 +685,18 @@ class Site:
                           "sub_total": fee, "tax_rate": tax[2], "tax_amount": tax_amount, "order_line_id": None,
                           "tax_rate_id": tax[0]})  # fmt: skip
             net, gross = round(net + fee, 2), round(gross + fee + tax_amount, 2)
-        if order["status"] in ("new", "released"):
-            order["status"] = "invoiced"
+        for order in orders:
+            if order["status"] in ("new", "released"):
+                order["status"] = "invoiced"
+        first = orders[0]
         invoice = {
             "id": self.new_id("iv"),
-            "number": f"INV-{self._invoice_number}",
+            "number": f"{self.profile.invoice_prefix}{self._invoice_number}",
             "invoice_date": day(invoice_day),
             "customer_id": customer.id,
-            "company_name": order["company_name"],
+            "company_name": first["company_name"],
             "email_address": customer.emails["invoices"],
-            "orders": [{"id": order["id"], "number": order["number"]}],
+            "orders": [{"id": order["id"], "number": order["number"]} for order in orders],
             "payment_terms": terms[1] if terms else None,
             # In the attribute list, not in the examples.
             "payment_terms_id": terms[0] if terms else None,
@@ -634,9 +705,10 @@ class Site:
             "proforma": rng.random() < 0.05,
             "deposit": deposit,
             "comments": self.maybe("Thank you for your order!", empty=0.6),
-            "address": order["billing_address"],
+            "address": first["billing_address"],
             "invoice_lines": lines,
-            "currency": order["currency"],
+            # A customer's orders share its price list's currency.
+            "currency": first["currency"],
             "net_total": net,
             "gross_total": gross,
             "payments": [],
@@ -648,17 +720,17 @@ class Site:
         (self.world.insert if insert else self.world.add)("invoices", row)
         return row
 
-    def pay_deposit(self, invoice: dict[str, Any], order: dict[str, Any], when: float) -> None:
+    def pay_deposit(self, invoice: dict[str, Any], orders: list[dict[str, Any]], when: float) -> None:
         """Pay the deposit the invoice's payment terms ask for; none asked, nothing paid."""
         if invoice["deposit"]:
-            self.pay(invoice, order, when, round(invoice["gross_total"] * invoice["deposit"]["percentage"] / 100, 2))
+            self.pay(invoice, orders, when, round(invoice["gross_total"] * invoice["deposit"]["percentage"] / 100, 2))
 
-    def pay_rest(self, invoice: dict[str, Any], order: dict[str, Any] | None, when: float) -> None:
+    def pay_rest(self, invoice: dict[str, Any], orders: list[dict[str, Any]], when: float) -> None:
         owed = round(invoice["gross_total"] - sum(p["amount"] for p in invoice["payments"]), 2)
-        self.pay(invoice, order, when, owed)
+        self.pay(invoice, orders, when, owed)
 
-    def pay(self, invoice: dict[str, Any], order: dict[str, Any] | None, when: float, amount: int | float) -> None:
-        """Record a payment; paid in full marks the order's invoiced lines paid (if it still exists)."""
+    def pay(self, invoice: dict[str, Any], orders: list[dict[str, Any]], when: float, amount: int | float) -> None:
+        """Record a payment; paid in full marks the orders' invoiced lines paid (those still there)."""
         rng = self.rng
         if rng.random() < 0.6:
             payment = {"amount": amount, "payment_date": day(when), "source": "card",
@@ -669,9 +741,16 @@ class Site:
                        "description": self.maybe("Bank transfer", empty=0.3), "reference": ""}  # fmt: skip
         invoice["payments"].append(payment)
         paid = round(sum(p["amount"] for p in invoice["payments"]), 2)
-        invoice["paid"] = paid >= invoice["gross_total"]
-        if invoice["paid"] and order is not None:
-            lines = {line["order_line_id"] for line in invoice["invoice_lines"]}
+        if paid >= invoice["gross_total"]:
+            self.mark_paid(invoice, orders)
+
+    def mark_paid(self, invoice: dict[str, Any], orders: list[dict[str, Any]]) -> None:
+        """Paid in full. Called alone, with no payment recorded: a payment taken outside Orderspace
+        (a bank transfer reconciled in the accounts) is marked this way, as the reference's example
+        `"paid": true, "payments": []` shows."""
+        invoice["paid"] = True
+        lines = {line["order_line_id"] for line in invoice["invoice_lines"]}
+        for order in orders:
             for line in order["order_lines"]:
                 if line["id"] in lines:
                     line["paid"] = line["invoiced"]

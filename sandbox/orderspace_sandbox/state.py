@@ -20,7 +20,7 @@ from .changes import DELETABLE, delete, mutate
 from .hostile import MALFORMED_VARIANTS, RECORD_KINDS, TIME_FIELDS, spoil
 from .query import ENDPOINTS, BadRequest, Query, list_body, parse_time, select
 from .site import Site
-from .world import RESOURCES, encode
+from .world import RESOURCES, day, encode
 
 AUTH_FAULT = "token"  # the `resource` a fault names to hit the token endpoint
 ANY_RESOURCE = "*"
@@ -471,6 +471,19 @@ class State:
     def totals(self) -> dict[str, int]:
         with self.lock:
             return self.world.totals()
+
+    def site_info(self) -> dict[str, Any]:
+        site = self.site
+        return {"site": site.profile.name, "currency": site.profile.currency, "today": day(site.end), "seed": site.seed}
+
+    def delete(self, resource: str, key: str) -> dict[str, dict[str, list[str]]]:
+        if resource not in DELETABLE:
+            raise KeyError(resource)
+        with self.lock:
+            gone = delete(self.site, resource, key)
+        if gone is None:
+            raise KeyError(key)
+        return gone
 
     def mutate(self, at: str | float | None = None, **counts: Any) -> dict[str, dict[str, list[str]]]:
         """`at` (ISO 8601 or epoch seconds) stands in for the server's clock: records made in a chosen second."""

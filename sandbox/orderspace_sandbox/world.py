@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
-# Seeded history ends here, so the same seed gives the same records on any day; mutations use the
-# real clock, which is later.
-ANCHOR = calendar.timegm((2026, 1, 1, 0, 0, 0))
-HISTORY_START = ANCHOR - 730 * 86400
 DAY = 86400
+# Seeded history covers this many days before the start of the site's `today`.
+HISTORY_DAYS = 730
 
 PAGINATED = ("customers", "orders", "dispatches", "invoices", "products", "inventory_levels", "categories")
 UNPAGINATED = ("customer_groups", "price_lists", "payment_terms", "tax_rates", "preorder_windows")
@@ -51,6 +50,11 @@ def iso(ts: float) -> str:
 
 def day(ts: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(ts))
+
+
+def midnight(date: dt.date) -> int:
+    """The first second of `date`, UTC, in epoch seconds."""
+    return calendar.timegm(date.timetuple())
 
 
 class Row:

@@ -77,17 +77,21 @@ def bad_request() -> Callable[[requests.Response, Sandbox, str], None]:
     return _assert_bad_request
 
 
-@pytest.fixture(scope="module")
+# The day the shared sandboxes' history ends, pinned so that the dates tests name fall inside it on any day.
+TODAY = "2026-01-01"
+
+
+@pytest.fixture(scope="session")
 def shared() -> Iterator[Sandbox]:
-    """A sandbox that tests only read from."""
-    with Sandbox(seed=7, orders=450, rate_limit=None) as sandbox:
+    """One sandbox for the session, for the tests that only read from it (generating one is most of a test's time)."""
+    with Sandbox(seed=7, orders=450, rate_limit=None, today=TODAY) as sandbox:
         yield sandbox
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     """A fresh sandbox for a test that changes it."""
-    with Sandbox(seed=7, orders=450, rate_limit=None) as fresh:
+    with Sandbox(seed=7, orders=450, rate_limit=None, today=TODAY) as fresh:
         yield fresh
 
 
@@ -96,7 +100,7 @@ def client(sandbox: Sandbox) -> Client:
     return Client(sandbox)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reader(shared: Sandbox) -> Client:
     return Client(shared)
 
