@@ -50,7 +50,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.Stream",
         name="_generate_record_messages",
         use="overrides",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "the record path is the measured hot path: the public TYPE_CONFORMANCE_LEVEL still walks the "
             "selection mask per record and stamps utc_now() and the SDK's own version on every RECORD"
@@ -62,7 +62,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.Stream",
         name="_increment_stream_state",
         use="overrides",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "the SDK moves the bookmark per record to the highest replication-key value; the tap's bookmark "
             "moves only when a newest-first window is complete (state.py), and no public switch turns the SDK's off"
@@ -74,7 +74,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.Stream",
         name="_write_state_message",
         use="calls",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "a STATE after every page is what makes a killed run resume; publicly the SDK writes one every "
             "STATE_MSG_FREQUENCY records and at the stream's end, never at a page boundary"
@@ -85,7 +85,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.Stream",
         name="_write_schema_message",
         use="calls",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "child tables and the tap's own tables (deleted_records, reconciliations) write rows while another "
             "stream syncs, so their SCHEMA must go out then; the SDK sends it only when their own sync starts"
@@ -96,7 +96,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.Stream",
         name="_write_record_message",
         use="calls",
-        used_in="client.py",
+        used_in="derived_streams.py",
         why=(
             "child rows are cut from the parent's record as it is read (no request of their own); the public "
             "child-context path would call the child's get_records once per parent record"
@@ -107,7 +107,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.Stream",
         name="_write_activate_version_message",
         use="calls",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "ACTIVATE_VERSION must follow an incremental stream's periodic full read, and only once it is "
             "complete; the SDK sends it only for FULL_TABLE streams, at the start of their sync"
@@ -118,7 +118,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.streams._state.StreamStateManager",
         name="is_flushed",
         use="writes",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "_write_state_message sends nothing while this is True; the tap changes the state outside "
             "records (a window closed, open ids kept), and Stream.state_manager's class is in a private module"
@@ -129,7 +129,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.helpers._catalog",
         name="pop_deselected_record_properties",
         use="imports",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "the overridden record path must still drop deselected properties, and the SDK offers that only "
             "inside its own _generate_record_messages"
@@ -185,7 +185,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.Stream",
         name="forced_replication_method",
         use="writes",
-        used_in="client.py",
+        used_in="stream.py",
         why=(
             "undocumented: the only way to give a stream without a replication key (invoices, products, "
             "stock) INCREMENTAL, or to honour a catalog's replication-method, as the SDK's apply_catalog does"

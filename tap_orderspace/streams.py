@@ -1,8 +1,10 @@
-"""The Orderspace resources, declared as data; `client.OrderspaceStream` does the work."""
+"""The Orderspace resources, declared as data; `stream.OrderspaceStream` and its parts do the work."""
 
 from __future__ import annotations
 
-from tap_orderspace.client import ChangeSignal, EmittedRowsStream, NestedRowsStream, OpenRecords, OrderspaceStream
+from tap_orderspace.change_capture import ChangeSignal, OpenRecords
+from tap_orderspace.derived_streams import EmittedRowsStream, NestedRowsStream
+from tap_orderspace.stream import OrderspaceStream
 
 #: Order statuses that still change; `fulfilled` and `cancelled` are final.
 OPEN_ORDER_STATUSES = ("new", "invoiced", "released", "part_fulfilled", "preorder", "standing_order")

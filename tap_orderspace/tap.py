@@ -20,10 +20,10 @@ from singer_sdk.plugin_base import JSONSchemaValidator
 
 from tap_orderspace import state as st
 from tap_orderspace import streams
-from tap_orderspace.client import ChangeLog
 from tap_orderspace.errors import ConfigError, InputFileError, StateError, UserFacingError
 from tap_orderspace.http_client import ClientSettings, OrderspaceClient, header_value_is_sendable
 from tap_orderspace.output import StateFlushedWriter
+from tap_orderspace.run_context import RunContext
 from tap_orderspace.state import parse_utc
 
 if t.TYPE_CHECKING:
@@ -171,8 +171,9 @@ class TapOrderspace(Tap):
         )
 
     @cached_property
-    def change_log(self) -> ChangeLog:
-        return ChangeLog()
+    def run_context(self) -> RunContext:
+        """What the run's streams tell each other (see run_context.py)."""
+        return RunContext()
 
     def discover_streams(self) -> list[Stream]:
         discovered: list[Stream] = []
@@ -180,13 +181,11 @@ class TapOrderspace(Tap):
             stream = stream_class(
                 tap=self,
                 client=self.client,
-                change_log=self.change_log,
+                run_context=self.run_context,
                 requested_replication_methods=self.requested_replication_methods,
             )
-            self.change_log.streams[stream.name] = stream
+            self.run_context.add(stream)
             discovered.append(stream)
-        self.change_log.deleted_records = t.cast("t.Any", self.change_log.streams["deleted_records"])
-        self.change_log.reconciliations = t.cast("t.Any", self.change_log.streams["reconciliations"])
         return discovered
 
     def _handle_termination(self, signum: int, frame: t.Any) -> None:

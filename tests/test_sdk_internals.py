@@ -13,8 +13,8 @@ from singer_sdk import Stream, Tap
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.streams._state import StreamStateManager
 
-from tap_orderspace.client import OrderspaceStream
 from tap_orderspace.sdk_internals import SDK_INTERNALS, SdkInternal
+from tap_orderspace.stream import OrderspaceStream
 from tap_orderspace.tap import TapOrderspace
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tap_orderspace"

@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from orderspace_sandbox import Sandbox
 
-from tap_orderspace.client import NestedRowsStream
+from tap_orderspace.derived_streams import NestedRowsStream
 from tap_orderspace.streams import OPEN_ORDER_STATUSES, STREAM_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
