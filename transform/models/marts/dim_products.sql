@@ -13,10 +13,12 @@ products as (
 inventory as (
 
     select * from {{ ref('stg_orderspace__inventory_levels') }}
+    where not is_deleted
 
 )
 
 select
+    variants.source_relation,
     variants.product_variant_id,
     variants.sku,
     variants.product_id,
@@ -29,6 +31,7 @@ select
     products.categories,
     products.country_of_origin,
     products.tariff_code,
+    {{ orderspace_site_currency('variants.source_relation') }} as currency,
     variants.unit_price,
     variants.rrp,
     variants.allows_backorder,
@@ -38,9 +41,13 @@ select
     variants.tax_rate_id,
     variants.location,
     inventory.on_hand,
-    inventory.available
+    inventory.available,
+    -- Deleted with its product, or on its own: kept, because order lines still name its SKU.
+    variants.is_deleted or coalesce(products.is_deleted, false) as is_deleted
 from variants
 left join products
-    on variants.product_id = products.product_id
+    on variants.source_relation = products.source_relation
+    and variants.product_id = products.product_id
 left join inventory
-    on variants.sku = inventory.sku
+    on variants.source_relation = inventory.source_relation
+    and variants.sku = inventory.sku

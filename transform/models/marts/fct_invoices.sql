@@ -1,83 +1,59 @@
-{%- set buckets = var('orderspace_ageing_buckets') -%}
-
 with invoices as (
 
-    select * from {{ ref('stg_orderspace__invoices') }}
+    select * from {{ ref('int_orderspace__invoices') }}
+    where not is_deleted
 
 ),
 
-payments as (
-
-    select
-        invoice_id,
-        count(*) as payment_count,
-        sum(amount) as amount_paid,
-        max(payment_date) as last_payment_date
-    from {{ ref('stg_orderspace__invoice_payments') }}
-    group by invoice_id
-
-),
-
-lines as (
-
-    select invoice_id, count(*) as line_count
-    from {{ ref('stg_orderspace__invoice_lines') }}
-    group by invoice_id
-
-),
-
-amounts as (
-
-    select
-        invoices.invoice_id,
-        invoices.invoice_number,
-        invoices.customer_id,
-        invoices.company_name,
-        invoices.invoice_date,
-        cast({{ dbt.date_trunc('month', 'invoices.invoice_date') }} as {{ orderspace_date() }}) as invoice_month,
-        invoices.due_date,
-        invoices.payment_terms_id,
-        invoices.payment_terms_name,
-        invoices.is_paid,
-        invoices.is_proforma,
-        invoices.currency,
-        invoices.net_total,
-        invoices.gross_total - invoices.net_total as tax_total,
-        invoices.gross_total,
-        coalesce(lines.line_count, 0) as line_count,
-        coalesce(payments.payment_count, 0) as payment_count,
-        payments.last_payment_date,
-        {{ as_decimal('coalesce(payments.amount_paid, 0)') }} as amount_paid,
-        {{ as_decimal('invoices.gross_total - coalesce(payments.amount_paid, 0)') }} as amount_outstanding
-    from invoices
-    left join payments
-        on invoices.invoice_id = payments.invoice_id
-    left join lines
-        on invoices.invoice_id = lines.invoice_id
-
-),
-
-overdue as (
+aged as (
 
     select
         *,
+        {{ orderspace_as_of_date() }} as as_of_date,
+        -- Receivables only: days past the due date (the deposit's, while it is unpaid) of what is still owed.
         case
-            when amount_outstanding > 0 and due_date < current_date
-                then {{ dbt.datediff('due_date', 'current_date', 'day') }}
+            when not is_receivable then null
+            when amount_receivable > 0 and ageing_due_date < {{ orderspace_as_of_date() }}
+                then {{ dbt.datediff('ageing_due_date', orderspace_as_of_date(), 'day') }}
             else 0
         end as days_overdue
-    from amounts
+    from invoices
 
 )
 
 select
-    *,
-    -- Receivables ageing: days past the due date of what is still owed; nothing owed is current.
-    case
-        when days_overdue <= 0 then 'current'
-        when days_overdue <= {{ buckets[0] }} then '1-{{ buckets[0] }}'
-        when days_overdue <= {{ buckets[1] }} then '{{ buckets[0] + 1 }}-{{ buckets[1] }}'
-        when days_overdue <= {{ buckets[2] }} then '{{ buckets[1] + 1 }}-{{ buckets[2] }}'
-        else 'over {{ buckets[2] }}'
-    end as ageing_bucket
-from overdue
+    source_relation,
+    invoice_id,
+    invoice_number,
+    customer_id,
+    company_name,
+    invoice_date,
+    cast({{ dbt.date_trunc('month', 'invoice_date') }} as {{ orderspace_date() }}) as invoice_month,
+    due_date,
+    payment_terms_id,
+    payment_terms_name,
+    order_count,
+    is_paid,
+    is_proforma,
+    is_cancelled_order_invoice,
+    is_receivable,
+    currency,
+    net_total,
+    {{ as_decimal('gross_total - net_total') }} as tax_total,
+    gross_total,
+    line_count,
+    payment_count,
+    last_payment_date,
+    amount_paid,
+    amount_settled_outside_payments,
+    amount_outstanding,
+    amount_receivable,
+    deposit_percentage,
+    deposit_due_date,
+    deposit_amount,
+    deposit_outstanding,
+    ageing_due_date,
+    as_of_date,
+    days_overdue,
+    case when is_receivable then {{ orderspace_ageing_bucket('days_overdue') }} end as ageing_bucket
+from aged

@@ -1,12 +1,14 @@
 with orders as (
 
-    select * from {{ ref('stg_orderspace__orders') }}
+    select * from {{ ref('int_orderspace__orders') }}
+    where not is_deleted
 
 ),
 
 lines as (
 
     select
+        source_relation,
         order_id,
         count(*) as line_count,
         sum(case when is_shipping then 0 else 1 end) as product_line_count,
@@ -16,39 +18,47 @@ lines as (
         sum(sub_total) as lines_net_total,
         sum(case when is_shipping then sub_total else 0 end) as shipping_net_total
     from {{ ref('stg_orderspace__order_lines') }}
-    group by order_id
+    where not is_deleted
+    group by 1, 2
 
 ),
 
 dispatches as (
 
     select
+        source_relation,
         order_id,
         count(*) as dispatch_count,
         max(created_at) as last_dispatched_at
     from {{ ref('stg_orderspace__dispatches') }}
-    group by order_id
+    where not is_deleted
+    group by 1, 2
 
 ),
 
 joined as (
 
     select
+        orders.source_relation,
         orders.order_id,
         orders.order_number,
         orders.customer_id,
         orders.company_name,
         orders.order_status,
-        orders.order_status not in ('fulfilled', 'cancelled') as is_open,
+        orders.is_open,
+        orders.is_sale,
+        orders.is_cancelled,
+        orders.is_standing_order_template,
+        orders.standing_order_id,
         orders.created_at,
-        cast(orders.created_at as {{ orderspace_date() }}) as order_date,
-        cast({{ dbt.date_trunc('month', 'orders.created_at') }} as {{ orderspace_date() }}) as order_month,
+        orders.created_at_local,
+        orders.order_date,
+        orders.order_month,
         orders.delivery_date,
         orders.shipping_type,
-        orders.standing_order_id,
         orders.currency,
         orders.net_total,
-        orders.gross_total - orders.net_total as tax_total,
+        {{ as_decimal('orders.gross_total - orders.net_total') }} as tax_total,
         orders.gross_total,
         coalesce(lines.line_count, 0) as line_count,
         coalesce(lines.product_line_count, 0) as product_line_count,
@@ -61,19 +71,21 @@ joined as (
         dispatches.last_dispatched_at
     from orders
     left join lines
-        on orders.order_id = lines.order_id
+        on orders.source_relation = lines.source_relation
+        and orders.order_id = lines.order_id
     left join dispatches
-        on orders.order_id = dispatches.order_id
+        on orders.source_relation = dispatches.source_relation
+        and orders.order_id = dispatches.order_id
 
 )
 
 select
     *,
+    {{ orderspace_as_of_date() }} as as_of_date,
     -- Open orders: days since they were placed; fulfilled ones: days until their last dispatch.
     case
-        when order_status = 'cancelled' then null
-        when is_open then {{ dbt.datediff('order_date', 'current_date', 'day') }}
-        when last_dispatched_at is not null
-            then {{ dbt.datediff('order_date', 'cast(last_dispatched_at as ' ~ orderspace_date() ~ ')', 'day') }}
+        when is_open then {{ dbt.datediff('order_date', orderspace_as_of_date(), 'day') }}
+        when order_status = 'fulfilled' and last_dispatched_at is not null
+            then {{ dbt.datediff('order_date', 'cast(' ~ orderspace_local_time('last_dispatched_at') ~ ' as ' ~ orderspace_date() ~ ')', 'day') }}
     end as days_open
 from joined

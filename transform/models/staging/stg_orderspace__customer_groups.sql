@@ -1,14 +1,16 @@
 with source as (
 
-    {{ orderspace_live_rows('customer_groups') }}
+    {{ orderspace_source_rows('customer_groups') }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ as_text('id') }} as customer_group_id,
-        {{ as_text('name') }} as customer_group_name
+        {{ as_text('name') }} as customer_group_name,
+        is_deleted
     from source
 
 )

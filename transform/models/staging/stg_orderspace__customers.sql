@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('customers') }}
+    {{ orderspace_source_rows('customers') }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ as_text('id') }} as customer_id,
         {{ as_text('company_name') }} as company_name,
         {{ as_timestamp('created_at') }} as created_at,
@@ -22,7 +23,8 @@ renamed as (
         {{ as_decimal('minimum_spend') }} as minimum_spend,
         {{ as_text('payment_terms_id') }} as payment_terms_id,
         {{ as_text('customer_group_id') }} as customer_group_id,
-        {{ as_text('price_list_id') }} as price_list_id
+        {{ as_text('price_list_id') }} as price_list_id,
+        is_deleted
     from source
 
 )

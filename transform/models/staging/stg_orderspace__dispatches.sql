@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('dispatches') }}
+    {{ orderspace_source_rows('dispatches') }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ as_text('id') }} as dispatch_id,
         {{ as_text('order_id') }} as order_id,
         {{ as_integer('order_number') }} as order_number,
@@ -17,7 +18,8 @@ renamed as (
         {{ as_text('shipping_type') }} as shipping_type,
         shipping_address as shipping_address,
         {{ as_text('email_address') }} as email_address,
-        {{ as_text('phone') }} as phone
+        {{ as_text('phone') }} as phone,
+        is_deleted
     from source
 
 )

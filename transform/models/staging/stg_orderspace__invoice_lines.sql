@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('invoice_lines', key=['invoice_id', 'position'], record_id=none, parent=('invoices', 'invoice_id')) }}
+    {{ orderspace_source_rows('invoice_lines', key=['invoice_id', 'position'], record_id=none, parent=('invoices', 'invoice_id')) }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ dbt.concat(['invoice_id', "'-'", as_text('position')]) }} as invoice_line_id,
         {{ as_text('invoice_id') }} as invoice_id,
         {{ as_integer('position') }} as line_position,
@@ -19,7 +20,8 @@ renamed as (
         {{ as_decimal('tax_rate') }} as tax_rate,
         {{ as_decimal('tax_amount') }} as tax_amount,
         {{ as_text('order_line_id') }} as order_line_id,
-        {{ as_text('tax_rate_id') }} as tax_rate_id
+        {{ as_text('tax_rate_id') }} as tax_rate_id,
+        is_deleted
     from source
 
 )

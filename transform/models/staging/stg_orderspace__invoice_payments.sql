@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('invoice_payments', key=['invoice_id', 'position'], record_id=none, parent=('invoices', 'invoice_id')) }}
+    {{ orderspace_source_rows('invoice_payments', key=['invoice_id', 'position'], record_id=none, parent=('invoices', 'invoice_id')) }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ dbt.concat(['invoice_id', "'-'", as_text('position')]) }} as invoice_payment_id,
         {{ as_text('invoice_id') }} as invoice_id,
         {{ as_integer('position') }} as payment_position,
@@ -14,7 +15,8 @@ renamed as (
         {{ as_date('payment_date') }} as payment_date,
         {{ as_text('source') }} as payment_source,
         {{ as_text('description') }} as payment_description,
-        {{ as_text('reference') }} as payment_reference
+        {{ as_text('reference') }} as payment_reference,
+        is_deleted
     from source
 
 )

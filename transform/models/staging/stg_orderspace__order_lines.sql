@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('order_lines', parent=('orders', 'order_id')) }}
+    {{ orderspace_source_rows('order_lines', parent=('orders', 'order_id')) }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ as_text('id') }} as order_line_id,
         {{ as_text('order_id') }} as order_id,
         {{ as_integer('position') }} as line_position,
@@ -27,7 +28,8 @@ renamed as (
         {{ as_decimal('invoiced') }} as invoiced_quantity,
         {{ as_decimal('paid') }} as paid_quantity,
         {{ as_decimal('dispatched') }} as dispatched_quantity,
-        {{ as_timestamp('order_created') }} as order_created_at
+        {{ as_timestamp('order_created') }} as order_created_at,
+        is_deleted
     from source
 
 )

@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('orders') }}
+    {{ orderspace_source_rows('orders') }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ as_text('id') }} as order_id,
         {{ as_integer('number') }} as order_number,
         {{ as_timestamp('created') }} as created_at,
@@ -27,7 +28,8 @@ renamed as (
         billing_address as billing_address,
         {{ as_text('currency') }} as currency,
         {{ as_decimal('net_total') }} as net_total,
-        {{ as_decimal('gross_total') }} as gross_total
+        {{ as_decimal('gross_total') }} as gross_total,
+        is_deleted
     from source
 
 )

@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('product_variants', parent=('products', 'product_id')) }}
+    {{ orderspace_source_rows('product_variants', parent=('products', 'product_id')) }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ as_text('id') }} as product_variant_id,
         {{ as_text('product_id') }} as product_id,
         {{ as_integer('position') }} as variant_position,
@@ -21,7 +22,8 @@ renamed as (
         {{ as_decimal('multiple') }} as order_multiple,
         {{ as_decimal('weight') }} as weight,
         {{ as_text('tax_rate_id') }} as tax_rate_id,
-        {{ as_text('location') }} as location
+        {{ as_text('location') }} as location,
+        is_deleted
     from source
 
 )

@@ -1,12 +1,13 @@
 with source as (
 
-    {{ orderspace_live_rows('products') }}
+    {{ orderspace_source_rows('products') }}
 
 ),
 
 renamed as (
 
     select
+        source_relation,
         {{ as_text('id') }} as product_id,
         {{ as_text('code') }} as product_code,
         {{ as_text('name') }} as product_name,
@@ -19,7 +20,8 @@ renamed as (
         variant_options as variant_options,
         categories as categories,
         {{ as_text('grouping_category_id') }} as grouping_category_id,
-        images as images
+        images as images,
+        is_deleted
     from source
 
 )

@@ -1,0 +1,24 @@
+-- The bridge's allocations add up to each invoice's own amounts, to the penny.
+with allocated as (
+
+    select
+        source_relation,
+        invoice_id,
+        sum(gross_amount) as gross_amount,
+        sum(amount_paid) as amount_paid,
+        sum(amount_outstanding) as amount_outstanding,
+        sum(amount_receivable) as amount_receivable
+    from {{ ref('invoice_orders') }}
+    group by 1, 2
+
+)
+
+select invoices.source_relation, invoices.invoice_id
+from {{ ref('fct_invoices') }} as invoices
+inner join allocated
+    on invoices.source_relation = allocated.source_relation
+    and invoices.invoice_id = allocated.invoice_id
+where invoices.gross_total <> allocated.gross_amount
+    or invoices.amount_paid <> allocated.amount_paid
+    or invoices.amount_outstanding <> allocated.amount_outstanding
+    or invoices.amount_receivable <> allocated.amount_receivable
