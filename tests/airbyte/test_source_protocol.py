@@ -1,0 +1,199 @@
+"""`source-orderspace` on the Airbyte protocol, run directly: inputs, errors, and a read stopped and resumed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import typing as t
+from pathlib import Path
+
+import pytest
+from airbyte_support import SOURCE, configured_catalog, run_source, source_config
+from orderspace_sandbox import Sandbox
+
+from tap_orderspace.airbyte import inputs
+from tap_orderspace.airbyte.protocol import (
+    CONFIG_ERROR,
+    SYSTEM_ERROR,
+    TRANSIENT_ERROR,
+    StreamInfo,
+    failure_type,
+)
+from tap_orderspace.errors import AuthenticationError, InputFileError, OrderspaceAPIError, StateError
+
+pytestmark = pytest.mark.airbyte
+
+ORDERS = {"created": "2026-01-01T00:00:00Z", "open_ids": ["or_1"]}
+
+
+def _info(name: str, parent: str | None = None, *, incremental: bool = True) -> StreamInfo:
+    return StreamInfo(name, {}, ("id",), None, incremental, parent, tap_table=False)
+
+
+INFOS = {
+    "orders": _info("orders"),
+    "order_lines": _info("order_lines", "orders"),
+    "tax_rates": _info("tax_rates", incremental=False),
+}
+
+
+def _configured(**modes: str) -> inputs.ConfiguredStreams:
+    catalog = {"streams": [{"stream": {"name": name}, "sync_mode": mode} for name, mode in modes.items()]}
+    return inputs.configured_streams(catalog, INFOS)
+
+
+def _stream_state(name: str, value: t.Any) -> dict[str, t.Any]:
+    return {
+        "type": "STREAM",
+        "stream": {"stream_descriptor": {"name": name, "namespace": None}, "stream_state": value},
+        "sourceStats": {"recordCount": 3.0},
+        "destinationStats": {"recordCount": 3.0},
+    }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [_stream_state("orders", ORDERS), _stream_state("tax_rates", None)],
+        {
+            "type": "GLOBAL",
+            "global": {"shared_state": None, "stream_states": [_stream_state("orders", ORDERS)["stream"]]},
+        },
+        {"type": "LEGACY", "data": {"orders": ORDERS}},
+        {"bookmarks": {"orders": ORDERS, "tax_rates": {}}},
+        {"orders": ORDERS},
+    ],
+    ids=["platform-list", "global", "legacy", "singer", "mapping"],
+)
+def test_states_from_airbyte_and_pyairbyte_are_read(raw: t.Any) -> None:
+    assert inputs.stream_states(raw) == {"orders": ORDERS}
+
+
+@pytest.mark.parametrize("raw", [None, [], {}, [None], [_stream_state("orders", None)]])
+def test_empty_states_mean_no_state(raw: t.Any) -> None:
+    assert inputs.stream_states(raw) == {}
+
+
+@pytest.mark.parametrize("raw", [[42], [{"type": "STREAM", "stream": {"stream_state": {}}}], [{"what": 1}]])
+def test_unreadable_states_are_refused_in_one_line(raw: t.Any) -> None:
+    with pytest.raises(StateError, match="clear the connection's state"):
+        inputs.stream_states(raw)
+
+
+def test_a_bookmark_is_resumed_only_if_every_table_read_under_it_carries_it() -> None:
+    both = _configured(orders="incremental", order_lines="incremental")
+    assert inputs.singer_state({"orders": ORDERS, "order_lines": ORDERS}, both, INFOS) == {
+        "bookmarks": {"orders": ORDERS}
+    }
+    # The platform cleared order_lines (a reset): both are read from the start.
+    assert inputs.singer_state({"orders": ORDERS}, both, INFOS) == {"bookmarks": {}}
+    lines_only = _configured(order_lines="incremental")
+    assert inputs.singer_state({"order_lines": ORDERS}, lines_only, INFOS) == {"bookmarks": {"orders": ORDERS}}
+
+
+def test_a_child_overwritten_in_full_reads_its_parent_in_full() -> None:
+    assert _configured(orders="incremental", order_lines="full_refresh").full_groups == {"orders"}
+    # PyAirbyte asks for incremental everywhere; a full-table stream is read in full regardless.
+    assert _configured(orders="incremental", tax_rates="incremental").full_groups == frozenset()
+
+
+def test_a_catalog_naming_an_unknown_stream_is_refused() -> None:
+    with pytest.raises(InputFileError, match="'refunds', which this source does not have"):
+        _configured(refunds="incremental")
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (AuthenticationError("refused"), CONFIG_ERROR),
+        (StateError("bad"), CONFIG_ERROR),
+        (OrderspaceAPIError("failed 5 times"), TRANSIENT_ERROR),
+        (OrderspaceAPIError("HTTP 503", 503), TRANSIENT_ERROR),
+        (OrderspaceAPIError("HTTP 400", 400), SYSTEM_ERROR),
+        (KeyError("x"), SYSTEM_ERROR),
+    ],
+)
+def test_failure_types(error: Exception, kind: str) -> None:
+    assert failure_type(error) == kind
+
+
+def test_wrong_secret_is_one_config_error_line(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = source_config(sandbox, client_secret="wrong-secret-7f3a")
+    catalog = configured_catalog(run_source(tmp_path, "discover", config=config).messages[0]["catalog"])
+    run = run_source(tmp_path, "read", config=config, catalog=catalog)
+    assert run.returncode == 1
+    errors = [m["trace"]["error"] for m in run.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+    assert len(errors) == 1
+    assert errors[0]["failure_type"] == CONFIG_ERROR
+    assert "check client_id and client_secret" in errors[0]["message"]
+    for output in (run.stdout, run.stderr):
+        assert "Traceback" not in output
+        assert "wrong-secret-7f3a" not in output
+
+
+def test_a_malformed_state_is_a_config_error(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = source_config(sandbox)
+    catalog = configured_catalog(run_source(tmp_path, "discover", config=config).messages[0]["catalog"])
+    malformed = {"open_ids": 7}
+    state = [_stream_state("orders", malformed), _stream_state("order_lines", malformed)]
+    run = run_source(tmp_path, "read", config=config, catalog=catalog, state=state)
+    assert run.returncode == 1
+    (error,) = [m["trace"]["error"] for m in run.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
+    assert error["failure_type"] == CONFIG_ERROR
+    assert "'open_ids'" in error["message"]
+    assert sandbox.stats()["requests_total"] == 0
+
+
+def test_a_stopped_read_resumes_after_its_last_state(tmp_path: Path, sandbox: Sandbox) -> None:
+    config = source_config(sandbox, page_size=20)
+    catalog = configured_catalog(run_source(tmp_path, "discover", config=config).messages[0]["catalog"])
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    command = [
+        str(SOURCE),
+        "read",
+        "--config",
+        str(tmp_path / "config.json"),
+        "--catalog",
+        str(tmp_path / "catalog.json"),
+    ]
+    first: list[dict[str, t.Any]] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+        assert process.stdout is not None
+        pages = 0
+        for line in process.stdout:
+            message = json.loads(line)
+            first.append(message)
+            state = message.get("state", {}).get("stream", {})
+            if state.get("stream_descriptor", {}).get("name") == "orders" and "in_progress" in state["stream_state"]:
+                pages += 1
+                if pages == 3:
+                    process.send_signal(signal.SIGTERM)
+                    break
+        first += [json.loads(line) for line in process.stdout]  # each line is whole: none is cut by the stop
+    assert process.returncode == 128 + signal.SIGTERM
+    statuses = {m["trace"]["stream_status"]["status"] for m in first if m["type"] == "TRACE"}
+    assert "INCOMPLETE" in statuses
+    assert "COMPLETE" not in statuses
+
+    # What the platform hands back: the last state of each stream, with its stats.
+    last: dict[str, dict[str, t.Any]] = {}
+    for message in first:
+        if message["type"] == "STATE":
+            last[message["state"]["stream"]["stream_descriptor"]["name"]] = {
+                **message["state"],
+                "destinationStats": message["state"]["sourceStats"],
+            }
+    resumed = run_source(tmp_path, "read", config=config, catalog=catalog, state=list(last.values()))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    def ids(messages: list[dict[str, t.Any]], stream: str, key: str = "id") -> set[str]:
+        return {m["record"]["data"][key] for m in messages if m["type"] == "RECORD" and m["record"]["stream"] == stream}
+
+    all_orders = {record["id"] for record in sandbox.records("orders")}
+    second_orders = ids(resumed.messages, "orders")
+    assert ids(first, "orders") | second_orders == all_orders
+    assert len(second_orders) < len(all_orders)  # resumed, not read again
+    all_lines = {line["id"] for order in sandbox.records("orders") for line in order["order_lines"]}
+    assert ids(first, "order_lines") | ids(resumed.messages, "order_lines") == all_lines
