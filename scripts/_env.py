@@ -211,3 +211,17 @@ def duckdb_row_counts(python: Path, database: Path, schema: str) -> dict[str, in
 
 def elapsed(started: float) -> str:
     return f"{time.monotonic() - started:.1f} s"
+
+
+AIRBYTE_VENV = ROOT / ".venv-airbyte"
+# PyAirbyte 0.71.3 (with airbyte-cdk 7.39 and airbyte-protocol-models) installs on Python 3.11.
+AIRBYTE_VERSION = "0.71.3"
+
+
+def ensure_airbyte_venv() -> Path:
+    """`.venv-airbyte`: PyAirbyte, the client tests/airbyte/ drive `source-orderspace` with. Returns its python.
+
+    A virtualenv of its own: PyAirbyte brings pydantic, SQLAlchemy and DuckDB versions of its own, and
+    the tap must work without any of them. The tests run it offline (AIRBYTE_OFFLINE_MODE=1, DO_NOT_TRACK=1).
+    """
+    return _ensure_venv(AIRBYTE_VENV, [f"airbyte=={AIRBYTE_VERSION}"], ())
