@@ -175,7 +175,7 @@ SDK_INTERNALS: tuple[SdkInternal, ...] = (
         owner="singer_sdk.plugin_base",
         name="JSONSchemaValidator",
         use="imports",
-        used_in="tap.py",
+        used_in="settings.py",
         why=(
             "the validator that fills in each setting's default, as the SDK's own validation does; not "
             "exported or documented, and re-making it needs jsonschema as a runtime dependency"
