@@ -2,11 +2,14 @@
 
 The tap makes one `OrderspaceClient` per run and hands it to every stream. Streams ask it
 for a list page or one record; everything that happens on the wire happens here, and the
-streams never see a status code.
+streams never see a status code. Every request is measured as the SDK's REST streams measure
+theirs, through the public `singer_sdk.metrics`: an `http_request_duration` point per answer
+and `http_request_count` points per stream and endpoint, which Meltano and log tooling read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import logging
@@ -15,12 +18,14 @@ import random
 import re
 import time
 import urllib.parse
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
 import requests
+from singer_sdk import metrics
 
 from tap_orderspace.auth import ClientCredentialsToken
 from tap_orderspace.errors import AuthenticationError, OrderspaceAPIError
@@ -87,7 +92,6 @@ class ServerClock:
 
     wall_clock: Callable[[], float] = time.time
     offset_seconds: float | None = None
-    answers_seen: int = field(default=0)
 
     def observe(self, date_header: str | None, received_at: float) -> None:
         if not date_header:
@@ -99,7 +103,6 @@ class ServerClock:
         if server_time.tzinfo is None:
             return
         self.offset_seconds = server_time.timestamp() - received_at
-        self.answers_seen += 1
 
     def now(self) -> dt.datetime | None:
         """The server's time now (a lower bound), or None before any answer carried a `Date`."""
@@ -142,17 +145,35 @@ class OrderspaceClient:
             sleep=sleep,
             rng=self._rng,
         )
+        #: Requests sent to the API (token requests aside), retries included.
         self.requests_sent = 0
+        self._metrics_logger = metrics.get_metrics_logger()
+        self._counted_stream: str | None = None
+        self._counters: dict[str, metrics.Counter] = {}
 
     # What streams call ------------------------------------------------------------------
 
     def list_page(self, resource: str, params: dict[str, Any]) -> Page:
         """One page of `GET /<resource>`."""
-        return self._get(f"/{resource}", params)
+        return self._get(f"/{resource}", params, endpoint=f"/{resource}")
 
     def retrieve(self, resource: str, record_id: str) -> Page:
         """`GET /<resource>/<id>`; raises `RecordNotFound` on 404."""
-        return self._get(f"/{resource}/{urllib.parse.quote(record_id, safe='')}", {}, missing_is_not_found=True)
+        path = f"/{resource}/{urllib.parse.quote(record_id, safe='')}"
+        return self._get(path, {}, endpoint=f"/{resource}/{{id}}", missing_is_not_found=True)
+
+    @contextlib.contextmanager
+    def counting_requests(self, stream: str) -> Iterator[None]:
+        """Count the requests sent for `stream` in `http_request_count` points, per endpoint:
+        one a minute while it lasts and one at its end, as the SDK's REST streams do."""
+        self._counted_stream = stream
+        try:
+            yield
+        finally:
+            for counter in self._counters.values():
+                counter.exit()
+            self._counters = {}
+            self._counted_stream = None
 
     def server_now(self) -> dt.datetime:
         """Orderspace's time now. Asks for a token first if no answer has shown its clock yet."""
@@ -212,14 +233,14 @@ class OrderspaceClient:
 
     # The request loop -----------------------------------------------------------------
 
-    def _get(self, path: str, params: dict[str, Any], *, missing_is_not_found: bool = False) -> Page:
+    def _get(self, path: str, params: dict[str, Any], *, endpoint: str, missing_is_not_found: bool = False) -> Page:
         """`_get_once`, retried on transient failures with exponential backoff and full jitter.
 
         The waits go through the injected `sleep`, so tests run them on a fake clock.
         """
         for attempt in range(1, REQUEST_TRIES + 1):
             try:
-                return self._get_once(path, params, missing_is_not_found)
+                return self._get_once(path, params, endpoint, missing_is_not_found)
             except TransientRequestError as exc:
                 if attempt == REQUEST_TRIES:
                     msg = f"GET {path} failed {REQUEST_TRIES} times in a row; the last error: {exc}"
@@ -231,30 +252,12 @@ class OrderspaceClient:
                 self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _get_once(self, path: str, params: dict[str, Any], missing_is_not_found: bool) -> Page:
+    def _get_once(self, path: str, params: dict[str, Any], endpoint: str, missing_is_not_found: bool) -> Page:
         url = self.settings.api_url.rstrip("/") + path
         renewed_after_401 = False
         throttled = 0
         while True:
-            self.pacer.wait_for_turn()
-            headers = {
-                "Authorization": self.token.authorization_header(),
-                "Accept": "application/json",
-                "User-Agent": self.settings.user_agent,
-            }
-            self.requests_sent += 1
-            try:
-                response = self.session.get(url, params=params, headers=headers, timeout=self.settings.request_timeout)
-            except requests.Timeout:
-                raise TransientRequestError(
-                    f"no answer within request_timeout={self.settings.request_timeout:g} s"
-                ) from None
-            except requests.ConnectionError as exc:
-                raise TransientRequestError(f"connection failed: {exception_summary(exc)}") from None
-            except _NOT_RETRIED as exc:
-                raise OrderspaceAPIError(f"GET {path} cannot be sent: {exception_summary(exc)}") from None
-            except requests.RequestException as exc:
-                raise TransientRequestError(exception_summary(exc)) from None
+            response = self._send(url, params, path, endpoint)
             received = self._wall_clock()
             self.clock.observe(response.headers.get("Date"), received)
 
@@ -295,6 +298,61 @@ class OrderspaceClient:
             if not isinstance(body, dict):
                 raise TransientRequestError(f"HTTP {status} with a body that is not a JSON object")
             return Page(body=body, received_at=dt.datetime.fromtimestamp(received, dt.UTC))
+
+    def _send(self, url: str, params: dict[str, Any], path: str, endpoint: str) -> requests.Response:
+        """One request, in its turn, measured; a failure to get an answer is raised as what it means."""
+        self.pacer.wait_for_turn()
+        headers = {
+            "Authorization": self.token.authorization_header(),
+            "Accept": "application/json",
+            "User-Agent": self.settings.user_agent,
+        }
+        self._count_request(endpoint)
+        try:
+            response = self.session.get(url, params=params, headers=headers, timeout=self.settings.request_timeout)
+        except requests.Timeout:
+            raise TransientRequestError(
+                f"no answer within request_timeout={self.settings.request_timeout:g} s"
+            ) from None
+        except requests.ConnectionError as exc:
+            raise TransientRequestError(f"connection failed: {exception_summary(exc)}") from None
+        except _NOT_RETRIED as exc:
+            raise OrderspaceAPIError(f"GET {path} cannot be sent: {exception_summary(exc)}") from None
+        except requests.RequestException as exc:
+            raise TransientRequestError(exception_summary(exc)) from None
+        self._log_duration(endpoint, response)
+        return response
+
+    # Metrics ----------------------------------------------------------------------------
+
+    def _count_request(self, endpoint: str) -> None:
+        self.requests_sent += 1
+        stream = self._counted_stream
+        if stream is None:
+            return
+        counter = self._counters.get(endpoint)
+        if counter is None:
+            counter = self._counters[endpoint] = metrics.http_request_counter(stream, endpoint)
+            counter.__enter__()
+        counter.increment()
+
+    def _log_duration(self, endpoint: str, response: requests.Response) -> None:
+        """An `http_request_duration` point, tagged as the SDK's REST streams tag theirs."""
+        status = response.status_code
+        point = metrics.Point(
+            "timer",
+            metric=metrics.Metric.HTTP_REQUEST_DURATION,
+            value=response.elapsed.total_seconds(),
+            tags={
+                metrics.Tag.STREAM: self._counted_stream or endpoint.split("/")[1],
+                metrics.Tag.ENDPOINT: endpoint,
+                metrics.Tag.HTTP_STATUS_CODE: status,
+                metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+                if status < HTTPStatus.BAD_REQUEST
+                else metrics.Status.FAILED,
+            },
+        )
+        metrics.log(self._metrics_logger, point)
 
 
 def header_value_is_sendable(value: str) -> bool:

@@ -188,6 +188,11 @@ class OrderspaceStream(Stream):
     # A run -------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        with self.client.counting_requests(self.name):
+            yield from self._run()
+
+    def _run(self) -> t.Iterator[dict[str, t.Any]]:
+        """The window, its end (a version activated, the bookmark moved), then change capture."""
         run = self.run_context.start(self)
         rules = self._window_rules(run)
         stream_state = self.stream_state

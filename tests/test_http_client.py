@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 import logging
 import random
 import time
@@ -22,6 +23,7 @@ from tap_orderspace.http_client import ClientSettings, OrderspaceClient, RecordN
 from tap_orderspace.pacing import backoff_wait
 
 LOGGER = "tap-orderspace"
+METRICS = "singer_sdk.metrics"
 
 
 class FakeClock:
@@ -302,3 +304,39 @@ def test_retrieve_a_deleted_record_is_not_found(sb: Sandbox) -> None:
     assert client.retrieve("orders", order["id"]).body["order"]["id"] == order["id"]
     with pytest.raises(RecordNotFound):
         client.retrieve("orders", "or_gone0000")
+
+
+# Metrics ---------------------------------------------------------------------------------------
+
+
+def _metric_points(caplog: pytest.LogCaptureFixture, metric: str) -> list[dict[str, t.Any]]:
+    points = [json.loads(r.getMessage().removeprefix("METRIC: ")) for r in caplog.records if r.name == METRICS]
+    return [point for point in points if point["metric"] == metric]
+
+
+def test_every_request_is_measured_as_the_sdk_measures_its_own(sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=METRICS)
+    client = client_for(sb, FakeClock())
+    order = sb.records("orders")[0]
+    sb.add_fault(resource="orders", nth=2, kind="status", status=503)
+    with client.counting_requests("orders"):
+        client.list_page("orders", {"limit": 5})
+        client.list_page("orders", {"limit": 5})  # a 503, then its retry
+        client.retrieve("orders", order["id"])
+        with pytest.raises(RecordNotFound):
+            client.retrieve("orders", "or_gone0000")
+        assert not _metric_points(caplog, "http_request_count")  # counted until the stream ends
+
+    durations = _metric_points(caplog, "http_request_duration")
+    assert [(p["tags"]["endpoint"], p["tags"]["http_status_code"], p["tags"]["status"]) for p in durations] == [
+        ("/orders", 200, "succeeded"),
+        ("/orders", 503, "failed"),
+        ("/orders", 200, "succeeded"),
+        ("/orders/{id}", 200, "succeeded"),
+        ("/orders/{id}", 404, "failed"),
+    ]
+    assert all(p["type"] == "timer" and p["tags"]["stream"] == "orders" and p["value"] >= 0 for p in durations)
+    counts = {p["tags"]["endpoint"]: p["value"] for p in _metric_points(caplog, "http_request_count")}
+    assert counts == {"/orders": 3, "/orders/{id}": 2}
+    assert client.requests_sent == 5
+    assert sb.stats()["requests_total"] == 5
