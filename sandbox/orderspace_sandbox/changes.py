@@ -193,15 +193,27 @@ def _update_invoices(site: Site, count: int, changes: Changes) -> None:
         _settle(site, invoice_id, changes)
 
 
-def _settle(site: Site, invoice_id: str, changes: Changes) -> None:
-    """Pay what an invoice still owes, now, and mark its order's lines paid."""
+def _mark_paid_invoices(site: Site, count: int, changes: Changes) -> None:
+    for _ in range(count):
+        invoice_id = _recent(site, site.unpaid)
+        if invoice_id is None:
+            break
+        _settle(site, invoice_id, changes, recorded=False)
+
+
+def _settle(site: Site, invoice_id: str, changes: Changes, *, recorded: bool = True) -> None:
+    """Pay what an invoice still owes, now, and mark its orders' lines paid; not `recorded`, the
+    invoice is only marked paid, as for a payment taken outside Orderspace."""
     row = site.world.by_key["invoices"][invoice_id]
     invoice = row.doc()
     # An order may have been deleted since; the invoice is paid all the same.
     order_rows = [r for r in (site.world.by_key["orders"].get(o["id"]) for o in invoice["orders"]) if r is not None]
     orders = [r.doc() for r in order_rows]
     when = changes.now()
-    site.pay_rest(invoice, orders, when)
+    if recorded:
+        site.pay_rest(invoice, orders, when)
+    else:
+        site.mark_paid(invoice, orders)
     site.unpaid.pop(invoice_id)
     row.updated = when
     site.world.rewrite("invoices", row, invoice)
@@ -356,6 +368,7 @@ _STEPS: dict[str, Callable[[Site, int, Changes], None]] = {
     "new_invoices": _new_invoices,
     "update_orders": _update_orders,
     "update_invoices": _update_invoices,
+    "mark_paid_invoices": _mark_paid_invoices,
     "update_products": _update_products,
     "update_stock": _update_stock,
     "release_old_orders": _release_old_orders,

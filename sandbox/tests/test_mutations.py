@@ -98,8 +98,28 @@ def test_update_invoices_records_a_payment_and_marks_the_invoice_paid(sandbox: S
         assert len(after[invoice_id]["payments"]) == len(before[invoice_id]["payments"]) + 1
         paid = round(sum(p["amount"] for p in after[invoice_id]["payments"]), 2)
         assert paid == after[invoice_id]["gross_total"]
-        for line in orders[after[invoice_id]["orders"][0]["id"]]["order_lines"]:
-            assert line["paid"] == line["invoiced"]
+        for order in after[invoice_id]["orders"]:
+            for line in orders[order["id"]]["order_lines"]:
+                assert line["paid"] == line["invoiced"]
+
+
+def test_mark_paid_invoices_marks_them_paid_without_recording_a_payment(sandbox: Sandbox) -> None:
+    before = by_id(sandbox, "invoices")
+    result = sandbox.mutate(mark_paid_invoices=4)["updated"]
+    after = by_id(sandbox, "invoices")
+    orders = by_id(sandbox, "orders")
+    assert len(result["invoices"]) == 4
+    for invoice_id in result["invoices"]:
+        assert (before[invoice_id]["paid"], after[invoice_id]["paid"]) == (False, True)
+        assert after[invoice_id]["payments"] == before[invoice_id]["payments"]
+        assert round(sum(p["amount"] for p in after[invoice_id]["payments"]), 2) < after[invoice_id]["gross_total"]
+        for order in after[invoice_id]["orders"]:
+            assert order["id"] in result["orders"]
+            for line in orders[order["id"]]["order_lines"]:
+                assert line["paid"] == line["invoiced"]
+    # Paid is paid: neither mutation picks them again.
+    again = sandbox.mutate(update_invoices=1000)["updated"]["invoices"]
+    assert not set(again) & set(result["invoices"])
 
 
 def test_update_products_and_stock_change_a_visible_value(sandbox: Sandbox) -> None:
