@@ -73,7 +73,7 @@ class ChangeCapture:
         if not reconciling:
             for query in self.open_records.filters():
                 yield from self._relist(query)
-            to_retrieve = sorted((run.previously_open | st.pending_ids(stream_state)) - run.emitted)
+            to_retrieve = sorted((run.previously_open | pending_ids(stream_state)) - run.emitted)
             if to_retrieve:
                 stream.logger.info(
                     "Retrieving %d '%s' record(s) that left the open set or were named by a change",
@@ -85,7 +85,7 @@ class ChangeCapture:
                 if record is not None and not self._before_start_date(record):
                     run.emitted.add(stream.list_endpoint.key_of(record))
                     yield run.emitting(record, changed=True)
-        st.keep_open_ids(stream_state, run.open_ids)
+        keep_open_ids(stream_state, run.open_ids)
         stream.run_context.pending_ids_taken(stream.name)
 
     def _relist(self, query: dict[str, str]) -> t.Iterator[dict[str, t.Any]]:
@@ -140,3 +140,29 @@ class ChangeCapture:
         stream.received_page(page.received_at)
         raw = page.body.get(stream.record_name or "", page.body)
         return stream.shape.conform(raw)
+
+
+# A stream's ids in its state ------------------------------------------------------------
+# Lists `state.check_stream_state` has passed: ids, as strings.
+
+
+def open_ids(stream_state: dict[str, t.Any]) -> set[str]:
+    """The records seen open at the end of the last run: listed again, or retrieved, in this one."""
+    return set(stream_state.get(st.OPEN_IDS) or ())
+
+
+def pending_ids(stream_state: dict[str, t.Any]) -> set[str]:
+    """Records another stream named as changed, not yet read again."""
+    return set(stream_state.get(st.PENDING_IDS) or ())
+
+
+def add_pending_ids(stream_state: dict[str, t.Any], ids: set[str]) -> None:
+    """Keep ids another stream named as changed in the state of the stream they belong to,
+    with the next STATE: a run stopped before that stream's change capture loses none."""
+    stream_state.setdefault(st.PENDING_IDS, []).extend(sorted(ids))
+
+
+def keep_open_ids(stream_state: dict[str, t.Any], ids: set[str]) -> None:
+    """Change capture is done: the open set it saw is the next run's start; nothing is pending."""
+    stream_state[st.OPEN_IDS] = sorted(ids)
+    stream_state.pop(st.PENDING_IDS, None)

@@ -18,6 +18,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from tap_orderspace import state as st
+from tap_orderspace.change_capture import pending_ids
 from tap_orderspace.derived_streams import EmittedRowsStream, NestedRowsStream
 from tap_orderspace.records import Problems
 
@@ -122,7 +123,7 @@ class RunContext:
             return
         pending = self._pending.get(name)
         if pending is None:
-            pending = self._pending[name] = st.pending_ids(target.stream_state)
+            pending = self._pending[name] = pending_ids(target.stream_state)
         new = ids - pending
         if new:
             pending |= new

@@ -381,29 +381,3 @@ def close_window(rules: WindowRules, stream_state: dict[str, Any], window: Extra
     if newest is not None:
         stream_state[REPLICATION_KEY] = rules.replication_key
         stream_state[REPLICATION_KEY_VALUE] = format_utc(newest)
-
-
-# Change capture's ids ------------------------------------------------------------------
-# Lists `check_stream_state` has passed: names and ids, as strings.
-
-
-def open_ids(stream_state: dict[str, Any]) -> set[str]:
-    """The records seen open at the end of the last run: listed again, or retrieved, in this one."""
-    return set(stream_state.get(OPEN_IDS) or ())
-
-
-def pending_ids(stream_state: dict[str, Any]) -> set[str]:
-    """Records another stream named as changed, not yet read again."""
-    return set(stream_state.get(PENDING_IDS) or ())
-
-
-def add_pending_ids(stream_state: dict[str, Any], ids: set[str]) -> None:
-    """Keep ids another stream named as changed in the state of the stream they belong to,
-    with the next STATE: a run stopped before that stream's change capture loses none."""
-    stream_state.setdefault(PENDING_IDS, []).extend(sorted(ids))
-
-
-def keep_open_ids(stream_state: dict[str, Any], ids: set[str]) -> None:
-    """Change capture is done: the open set it saw is the next run's start; nothing is pending."""
-    stream_state[OPEN_IDS] = sorted(ids)
-    stream_state.pop(PENDING_IDS, None)

@@ -30,7 +30,7 @@ from singer_sdk.schema.source import SchemaDirectory
 from singer_sdk.singerlib import RecordMessage
 
 from tap_orderspace import state as st
-from tap_orderspace.change_capture import ChangeCapture, ChangeSignal, OpenRecords
+from tap_orderspace.change_capture import ChangeCapture, ChangeSignal, OpenRecords, add_pending_ids, open_ids
 from tap_orderspace.paging import ListEndpoint
 from tap_orderspace.records import UNDOCUMENTED_FIELDS, UNDOCUMENTED_SCHEMA, RecordShape
 from tap_orderspace.window_read import WindowRead
@@ -204,7 +204,7 @@ class OrderspaceStream(Stream):
             child.write_schema_once()
         self._set_version(window.version, run)
         if self.open_records is not None:
-            run.previously_open = st.open_ids(stream_state)
+            run.previously_open = open_ids(stream_state)
 
         yield from WindowRead(self, window, run).records()
 
@@ -248,7 +248,7 @@ class OrderspaceStream(Stream):
     def keep_pending_ids(self, ids: set[str]) -> None:
         """Another stream named these records as changed: they are kept in this stream's state
         (and so in the next STATE) until its change capture reads them."""
-        st.add_pending_ids(self.stream_state, ids)
+        add_pending_ids(self.stream_state, ids)
 
     def write_schema_once(self) -> None:
         """Send the SCHEMA now, if it has not gone out yet: this stream's rows are written while

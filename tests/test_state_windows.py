@@ -103,15 +103,3 @@ def test_bookmark_of_another_field_is_ignored() -> None:
 def test_malformed_state_is_a_clear_error(state: dict[str, t.Any]) -> None:
     with pytest.raises(StateError, match="orders"):
         st.open_window(rules(), state, start_date=None, now=NOW)
-
-
-def test_ids_for_change_capture_are_kept_in_the_stream_state() -> None:
-    stream_state: dict[str, t.Any] = {"open_ids": ["or_2", "or_1"]}
-    assert st.open_ids(stream_state) == {"or_1", "or_2"}
-    assert st.pending_ids(stream_state) == set()
-    st.add_pending_ids(stream_state, {"or_9", "or_3"})
-    st.add_pending_ids(stream_state, {"or_4"})
-    assert stream_state["pending_ids"] == ["or_3", "or_9", "or_4"]
-    assert st.pending_ids(stream_state) == {"or_3", "or_4", "or_9"}
-    st.keep_open_ids(stream_state, {"or_5", "or_1"})
-    assert stream_state == {"open_ids": ["or_1", "or_5"]}
