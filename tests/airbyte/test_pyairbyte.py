@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import typing as t
 from pathlib import Path
 
 import pytest
-from airbyte_support import PyAirbyte, list_requests, require_airbyte_venv, source_config
+from airbyte_support import ROOT, SOURCE, PyAirbyte, list_requests, require_airbyte_venv, source_config
 from orderspace_sandbox import Sandbox
 
 pytestmark = pytest.mark.airbyte
@@ -127,3 +129,22 @@ def test_wrong_secret_ends_in_a_config_error(pyairbyte: PyAirbyte, sandbox: Sand
     assert "Traceback" not in lines
     assert "wrong-secret-7f3a" not in lines
     assert pyairbyte.invalid_lines() == []
+
+
+def test_the_five_lines_of_the_docs_read_orders(tmp_path: Path) -> None:
+    python = require_airbyte_venv()
+    page = (ROOT / "docs" / "airbyte.md").read_text(encoding="utf-8")
+    code = page.split("## From PyAirbyte, in five lines", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) == 5
+    with Sandbox(seed=7, orders=30, rate_limit=None) as small:
+        config = source_config(small)
+        code = code.replace('{"client_id": "your-client-id", "client_secret": "your-client-secret"}', repr(config))
+        code = code.replace('local_executable="source-orderspace"', f'local_executable="{SOURCE}"')
+        env = {**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "DO_NOT_TRACK": "1", "NO_COLOR": "1"}
+        done = subprocess.run(
+            [str(python), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600, check=False
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert str(config["client_id"]) in code
+        order_ids = [record["id"] for record in small.records("orders")]
+    assert sum(order_id in done.stdout for order_id in order_ids) == 5  # the head() of the cached orders
