@@ -40,22 +40,30 @@ MARTS = "analytics"
 BOOKKEEPING = ("deleted_records", "reconciliations")
 
 # Run by `.venv`'s python (duckdb); the questions a wholesaler asks first, answered from the marts.
+# Orderspace gives no exchange rates: every answer with an amount is per currency.
 _ANSWERS = """
 import duckdb, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
 for title, query in [
-    ("Sales by month (orders placed, not cancelled)",
-     "select order_month, count(*) as orders, sum(net_total) as net, sum(gross_total) as gross "
-     "from analytics.fct_orders where order_status <> 'cancelled' group by 1 order by 1 desc limit 6"),
-    ("Receivables by ageing bucket",
-     "select ageing_bucket, count(*) as invoices, sum(amount_outstanding) as outstanding from analytics.fct_invoices "
-     "where amount_outstanding <> 0 group by 1 order by min(days_overdue)"),
-    ("Top products by net sales",
-     "select l.sku, any_value(p.product_name) as product, sum(l.quantity) as units, sum(l.net_amount) as net "
-     "from analytics.fct_order_lines l join analytics.dim_products p using (sku) "
-     "where l.order_status <> 'cancelled' group by 1 order by net desc limit 5"),
+    ("Sales by month and currency (orders placed, not cancelled, no standing-order templates)",
+     "select order_month, currency, count(*) as orders, sum(net_total) as net, sum(gross_total) as gross "
+     "from analytics.fct_orders where is_sale group by 1, 2 order by 1 desc, 2 limit 12"),
+    ("Receivables by currency and ageing bucket (proforma and cancelled-order invoices are not receivables)",
+     "select currency, ageing_bucket, count(*) as invoices, sum(amount_receivable) as owed, "
+     "any_value(as_of_date) as as_of from analytics.fct_invoices where amount_receivable <> 0 "
+     "group by 1, 2 order by 1, min(days_overdue)"),
+    ("Paid outside Orderspace (invoices marked paid beyond their recorded payments), by currency",
+     "select currency, count(*) as invoices, sum(amount_settled_outside_payments) as settled "
+     "from analytics.fct_invoices where amount_settled_outside_payments <> 0 group by 1 order by 1"),
+    ("Top products by net sales, per currency",
+     "select l.currency, l.sku, any_value(p.product_name) as product, sum(l.quantity) as units, "
+     "sum(l.net_amount) as net from analytics.fct_order_lines l "
+     "join analytics.dim_products p using (source_relation, sku) "
+     "where l.is_sale group by 1, 2 qualify row_number() over (partition by l.currency order by net desc) <= 3 "
+     "order by 1, net desc"),
     ("Stock on hand (lowest available first)",
-     "select sku, product_name, on_hand, available from analytics.dim_products order by available, sku limit 5"),
+     "select sku, product_name, on_hand, available from analytics.dim_products where not is_deleted "
+     "order by available, sku limit 5"),
 ]:
     print(f"\\n{title}")
     con.sql(query).show(max_width=120)
