@@ -33,21 +33,21 @@ def generate(
     lines_per_order: int | None = None,
     *,
     today: dt.date,
-    site: str = "uk",
+    profile: str = "uk",
 ) -> Site:
     """A site with `orders` orders and (by default) customers and products in proportion, its history
-    ending at the first second of `today` (UTC); `site` picks the profile (see `site.PROFILES`)."""
-    site_ = Site(seed, midnight(today), lines_per_order, site)
+    ending at the first second of `today` (UTC); `profile` names the business (see `site.PROFILES`)."""
+    site = Site(seed, midnight(today), lines_per_order, profile)
     # Generation allocates millions of objects and frees none; the cycle collector's passes
     # over the growing heap would add half again to its time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _generate(site_, orders, customers, products)
+        _generate(site, orders, customers, products)
     finally:
         if collecting:
             gc.enable()
-    return site_
+    return site
 
 
 def _times(site: Site, count: int, start: int, end: int, burst: float, *, import_share: float = 0.0) -> list[int]:

@@ -250,7 +250,7 @@ class Sandbox:
         self.host = host
         self.port = port
         self.today = history_end(today, clock_offset)
-        self.site = generate(seed, orders, customers, products, lines_per_order, today=self.today, site=site)
+        self.site = generate(seed, orders, customers, products, lines_per_order, today=self.today, profile=site)
         self.world = self.site.world
         self.state = State(
             self.site,
