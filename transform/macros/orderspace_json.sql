@@ -3,7 +3,7 @@
 {#- A field of a JSON object column, as text. -#}
 {% macro orderspace_json_field(column, field) %}{{ return(adapter.dispatch('orderspace_json_field', 'orderspace')(column, field)) }}{% endmacro %}
 {% macro default__orderspace_json_field(column, field) %}json_extract_string({{ column }}, '$.{{ field }}'){% endmacro %}
-{% macro postgres__orderspace_json_field(column, field) %}(cast({{ column }} as jsonb) ->> '{{ field }}'){% endmacro %}
+{% macro postgres__orderspace_json_field(column, field) %}(to_jsonb({{ column }}) ->> '{{ field }}'){% endmacro %}
 {% macro snowflake__orderspace_json_field(column, field) %}cast(get_path({{ column }}, '{{ field }}') as varchar){% endmacro %}
 {% macro bigquery__orderspace_json_field(column, field) %}json_value({{ column }}, '$.{{ field }}'){% endmacro %}
 
@@ -11,7 +11,8 @@
     empty or null array gives none. Read an element's fields with orderspace_json_item_field. -#}
 {% macro orderspace_json_array_join(column, alias) %}{{ return(adapter.dispatch('orderspace_json_array_join', 'orderspace')(column, alias)) }}{% endmacro %}
 {% macro default__orderspace_json_array_join(column, alias) %}cross join unnest(cast({{ column }} as json[])) as {{ alias }}(item){% endmacro %}
-{% macro postgres__orderspace_json_array_join(column, alias) %}cross join lateral jsonb_array_elements(cast({{ column }} as jsonb)) as {{ alias }}(item){% endmacro %}
+{#- target-postgres lands a list as jsonb[], an object as jsonb: to_jsonb reads both. -#}
+{% macro postgres__orderspace_json_array_join(column, alias) %}cross join lateral jsonb_array_elements(to_jsonb({{ column }})) as {{ alias }}(item){% endmacro %}
 {% macro snowflake__orderspace_json_array_join(column, alias) %}cross join lateral flatten(input => {{ column }}) as {{ alias }}{% endmacro %}
 {% macro bigquery__orderspace_json_array_join(column, alias) %}cross join unnest(json_query_array({{ column }})) as {{ alias }}{% endmacro %}
 
