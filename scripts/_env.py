@@ -329,9 +329,11 @@ AIRBYTE_VERSION = "0.71.3"
 
 
 def ensure_airbyte_venv() -> Path:
-    """`.venv-airbyte`: PyAirbyte, the client tests/airbyte/ drive `source-orderspace` with. Returns its python.
+    """`.venv-airbyte`: PyAirbyte, the client tests/airbyte/ drive `source-orderspace` with, and pytest for the
+    Airbyte CDK's standard tests. Returns its python.
 
     A virtualenv of its own: PyAirbyte brings pydantic, SQLAlchemy and DuckDB versions of its own, and
     the tap must work without any of them. The tests run it offline (AIRBYTE_OFFLINE_MODE=1, DO_NOT_TRACK=1).
     """
-    return _ensure_venv(AIRBYTE_VENV, [f"airbyte=={AIRBYTE_VERSION}"], ())
+    # pytest runs the Airbyte CDK's standard source tests in it (tests/airbyte/cdk_standard_suite.py).
+    return _ensure_venv(AIRBYTE_VENV, [f"airbyte=={AIRBYTE_VERSION}", "pytest==9.2.0"], ())
