@@ -41,7 +41,7 @@ class Changes:
 
 
 def mutate(
-    site: Site, clock: Callable[[], float], *, same_second: bool = False, older_than_days: float = 365, **counts: Any
+    site: Site, clock: Callable[[], float], *, same_second: bool = False, older_than_days: float = 180, **counts: Any
 ) -> dict[str, dict[str, list[str]]]:
     """Create, change and delete records as a live site would, at `clock`'s time."""
     unknown = set(counts) - set(MUTATIONS)
