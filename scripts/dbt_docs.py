@@ -113,8 +113,8 @@ def source_table(stream: str) -> dict[str, Any]:
     ]
     table: dict[str, Any] = {"name": stream, "description": TABLES[stream]}
     if stream == "sync_runs":
-        table["loaded_at_field"] = "completed_at"
         table["config"] = {
+            "loaded_at_field": "completed_at",
             "freshness": {
                 "warn_after": {"count": "{{ var('orderspace_sync_warn_after_hours') }}", "period": "hour"},
                 "error_after": {"count": "{{ var('orderspace_sync_error_after_hours') }}", "period": "hour"},
@@ -137,8 +137,8 @@ def render_sources() -> str:
                 "name": "orderspace",
                 "description": "Raw tables the Singer loader writes, one per tap stream.",
                 "schema": "{{ var('orderspace_schema', env_var('DBT_SOURCE_SCHEMA', 'orderspace')) }}",
-                "loaded_at_field": "_sdc_batched_at",
                 "config": {
+                    "loaded_at_field": "_sdc_batched_at",
                     "freshness": {
                         "warn_after": {"count": 26, "period": "hour"},
                         "error_after": {"count": 50, "period": "hour"},
