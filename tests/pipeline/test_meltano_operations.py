@@ -327,11 +327,9 @@ def backfill_position(sb: Sandbox, state: dict[str, Any], gap_orders: list[dict[
 
     def visit(value: Any) -> None:
         nonlocal found
+        # Lists (open_ids, pending_ids, covers) name records to re-read, not how far a read got.
         if isinstance(value, dict):
             for item in value.values():
-                visit(item)
-        elif isinstance(value, list):
-            for item in value:
                 visit(item)
         elif isinstance(value, str) and value in ids:
             found = max(found, ids.index(value) + 1)
@@ -413,12 +411,15 @@ def test_one_stream_again_with_meltanos_own_command_keeps_every_other_bookmark(
     drop_tables(loader_name, target, ONE_STREAM)
 
     sandbox.reset_stats()
+    # Slowed so that the loaders store states from the middle of the re-read, as on a large site.
+    sandbox.add_fault("orders", 1, kind="slow", seconds=SLOW_PAGE_SECONDS, times=10**6)
     one_stream_env = {**meltano_project.env, "TAP_ORDERSPACE__SELECT_FILTER": '["orders", "order_lines"]'}
     saved_env, meltano_project.env = meltano_project.env, one_stream_env
     try:
         meltano_project.run("--full-refresh", TAP, loader_name)
     finally:
         meltano_project.env = saved_env
+        sandbox.clear_faults()
     # Only the orders were read, all of them, from the first page.
     requests = {resource: int(n) for resource, n in sandbox.stats()["requests"].items() if int(n)}
     assert set(requests) == {"orders"}, requests
