@@ -102,12 +102,19 @@ def duckdb_target(meltano_project: MeltanoProject) -> Path:
 def postgres_target(meltano_project: MeltanoProject) -> Iterator[str]:
     """A database of this test's own on the test server, target-postgres pointed at it; its URL."""
     require_plugin("loaders", "target-postgres")
-    server = os.environ.get("ORDERSPACE_TEST_PG_URL") or DEFAULT_PG_URL
+    given = os.environ.get("ORDERSPACE_TEST_PG_URL")
+    server = given or DEFAULT_PG_URL
     try:
         admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        unavailable(f"no PostgreSQL server for the pipeline test ({first_line}); set ORDERSPACE_TEST_PG_URL")
+        if given:
+            # A server named (scripts/test.py names the one it started) must be there.
+            pytest.fail(f"ORDERSPACE_TEST_PG_URL: cannot connect ({first_line})", pytrace=False)
+        unavailable(
+            f"no PostgreSQL server for the pipeline test ({first_line}); "
+            "run `python3 scripts/test.py`, which starts one, or set ORDERSPACE_TEST_PG_URL"
+        )
     database = f"orderspace_test_{secrets.token_hex(4)}"
     with admin:
         admin.execute(f'create database "{database}"')

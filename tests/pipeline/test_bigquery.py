@@ -20,7 +20,6 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from .support import (
     RUN_TIMEOUT_SECONDS,
     MeltanoProject,
     free_port,
+    money,
     require_plugin,
     sandbox_keys,
     wait_for_port,
@@ -192,10 +192,6 @@ def assert_raw_tables_match_sandbox(emulator: Emulator, sb: Sandbox) -> None:
                 f"{len(duplicated)} keys duplicated (e.g. {duplicated[:3]})"
             )
     assert not problems, "bqemulator differs from the sandbox:\n" + "\n".join(problems)
-
-
-def money(value: t.Any) -> Decimal:
-    return Decimal(str(value or 0))
 
 
 def invoke_dbt(project: MeltanoProject, *args: str) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,6 @@ import time
 import typing as t
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,9 @@ from .support import (
     ROOT,
     MeltanoProject,
     Warehouse,
+    assert_marts_match_sandbox,
     free_port,
+    money,
     require_plugin,
     sandbox_keys,
     unavailable,
@@ -200,38 +201,6 @@ def assert_types(warehouse: FakesnowWarehouse, expected: dict[tuple[str, str], s
     assert landed == expected
 
 
-def money(value: t.Any) -> Decimal:
-    return Decimal(str(value or 0))
-
-
-def assert_marts_match_sandbox(warehouse: FakesnowWarehouse, sb: Sandbox) -> None:
-    totals = sb.totals()
-
-    def scalar(sql: str) -> t.Any:
-        ((value,),) = warehouse.rows(sql)
-        return value
-
-    # Invoice by invoice, to the penny: gross total minus the payments made. Read as text and summed
-    # here, because fakesnow sums through DOUBLE (Snowflake's SUM of a NUMBER is exact).
-    query = (
-        f"select invoice_id, cast(amount_outstanding as varchar) from {warehouse.table('fct_invoices', MARTS_SCHEMA)}"  # noqa: S608
-    )
-    outstanding = {invoice_id: money(amount) for invoice_id, amount in warehouse.rows(query)}
-    assert outstanding == {
-        i["id"]: money(i["gross_total"]) - sum((money(p["amount"]) for p in i.get("payments") or ()), Decimal(0))
-        for i in sb.records("invoices")
-    }
-    assert len(outstanding) == totals["invoices"]
-    fct_order_lines = warehouse.table("fct_order_lines", MARTS_SCHEMA)
-    assert scalar(f"select count(distinct order_line_id) from {fct_order_lines}") == totals["order_lines"]  # noqa: S608
-    assert scalar(f"select count(*) from {fct_order_lines}") == totals["order_lines"]  # noqa: S608
-    rows = warehouse.rows(
-        f"select order_id, cast(gross_total as varchar), line_count from {warehouse.table('fct_orders', MARTS_SCHEMA)}"  # noqa: S608
-    )
-    loaded = {order_id: (money(gross), int(lines)) for order_id, gross, lines in rows}
-    assert loaded == {o["id"]: (money(o["gross_total"]), len(o["order_lines"])) for o in sb.records("orders")}
-
-
 def test_two_loads_into_snowflake_then_the_dbt_build(
     meltano_project: MeltanoProject, sandbox: Sandbox, fakesnow: FakesnowWarehouse, dbt_project: Path
 ) -> None:
@@ -262,5 +231,5 @@ def test_two_loads_into_snowflake_then_the_dbt_build(
 
     # `dbt build` passed (meltano run would have failed otherwise); the marts hold the API's figures.
     assert_types(fakesnow, MART_TYPES, MARTS_SCHEMA)
-    assert_marts_match_sandbox(fakesnow, sandbox)
+    assert_marts_match_sandbox(fakesnow, sandbox, lambda name: fakesnow.table(name, MARTS_SCHEMA))
     print(f"fakesnow: first load {first_seconds:.1f} s; second load and dbt build {second_seconds:.1f} s")
