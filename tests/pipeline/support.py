@@ -140,6 +140,11 @@ def as_json(value: t.Any) -> t.Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def money(value: t.Any) -> Decimal:
+    """An amount as an exact decimal, whether the API, a driver or a cast to text gave it; null as 0."""
+    return Decimal(str(value or 0))
+
+
 # Warehouses -------------------------------------------------------------------------------------
 
 
@@ -400,6 +405,30 @@ def assert_values_round_trip(warehouse: Warehouse, sb: Sandbox) -> None:
     assert any(name and not name.isascii() for name in customers.values()), "the sandbox has no non-ASCII names"
     loaded_customers = {k: v[0] for k, v in warehouse.by_key("customers", "company_name").items()}
     assert_same(loaded_customers, customers, "customers.company_name")
+
+
+def assert_marts_match_sandbox(warehouse: Warehouse, sb: Sandbox, mart: t.Callable[[str], str]) -> None:
+    """The dbt marts (named by `mart`) hold the API's figures: each invoice's amount outstanding to
+    the penny (nothing once `paid`, whether or not its payments were recorded; else its gross total
+    less the payments made); every order line once; each order's gross total and line count.
+    Amounts are read as text and compared as decimals here, because fakesnow sums and subtracts
+    through DOUBLE where Snowflake is exact."""
+    totals = sb.totals()
+    invoices = f"select invoice_id, cast(amount_outstanding as varchar) from {mart('fct_invoices')}"  # noqa: S608
+    outstanding = {invoice_id: money(amount) for invoice_id, amount in warehouse.rows(invoices)}
+    assert outstanding == {
+        i["id"]: Decimal(0)
+        if i["paid"]
+        else money(i["gross_total"]) - sum((money(p["amount"]) for p in i.get("payments") or ()), Decimal(0))
+        for i in sb.records("invoices")
+    }
+    assert len(outstanding) == totals["invoices"]
+
+    lines = [line for (line,) in warehouse.rows(f"select order_line_id from {mart('fct_order_lines')}")]  # noqa: S608
+    assert len(lines) == len(set(lines)) == totals["order_lines"]
+    orders = f"select order_id, cast(gross_total as varchar), line_count from {mart('fct_orders')}"  # noqa: S608
+    loaded = {order_id: (money(gross), int(count)) for order_id, gross, count in warehouse.rows(orders)}
+    assert loaded == {o["id"]: (money(o["gross_total"]), len(o["order_lines"])) for o in sb.records("orders")}
 
 
 # Deletions and late changes ---------------------------------------------------------------------
