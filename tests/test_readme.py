@@ -151,9 +151,16 @@ def test_the_open_order_statuses_in_the_docs_are_the_ones_listed() -> None:
 
 def test_readme_quickstart_commands_exist() -> None:
     commands = re.findall(r"^python3 (scripts/\S+)", README, flags=re.MULTILINE)
-    assert commands == ["scripts/demo.py", "scripts/test.py"]
+    assert commands[:2] == ["scripts/demo.py", "scripts/test.py"]
     for command in commands:
         assert (ROOT / command).is_file(), command
+
+
+def test_the_readme_says_to_run_the_fast_tier_before_every_commit() -> None:
+    section = _section(README, "### Running the tests")
+    assert "Before every commit:\n\n```bash\npython3 scripts/test.py --fast\n```" in section
+    assert "`python3 scripts/test.py` runs everything, as CI does" in section
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().endswith("\npython3 scripts/test.py")
 
 
 def _headings(page: Path) -> set[str]:
