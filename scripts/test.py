@@ -4,11 +4,11 @@
     python3 scripts/test.py [--fast] [pytest arguments]
 
 `python3 scripts/test.py` runs everything (what CI runs, about ten minutes): it creates (or reuses)
-`.venv` and `.venv-meltano`, installs into Meltano the tap, the loaders the tests use (DuckDB,
-PostgreSQL, JSONL, and the Snowflake and BigQuery loaders wrapped for the local emulators fakesnow
-and bqemulator) and the four dbt utilities, runs ruff, ruff format --check and mypy --strict, then
-pytest over `tests/` and over `sandbox/tests/`, one session each, with any arguments given (paths
-among them replace those two).
+`.venv`, `.venv-meltano` and `.venv-airbyte` (PyAirbyte, for tests/airbyte/), installs into
+Meltano the tap, the loaders the tests use (DuckDB, PostgreSQL, JSONL, and the Snowflake and
+BigQuery loaders wrapped for the local emulators fakesnow and bqemulator) and the four dbt
+utilities, runs ruff, ruff format --check and mypy --strict, then pytest over `tests/` and over
+`sandbox/tests/`, one session each, with any arguments given (paths among them replace those two).
 
 `python3 scripts/test.py --fast` is the check to run before every commit (well under a minute once
 `.venv` exists): no Meltano, only `.venv`; the lint and type checks and the two pytest sessions run
@@ -36,8 +36,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import _env
-from _env import ROOT, SetupError, ThrowawayPostgres, elapsed, ensure_dev_venv, ensure_meltano, say
+from _env import (
+    ROOT,
+    SetupError,
+    ThrowawayPostgres,
+    elapsed,
+    ensure_airbyte_venv,
+    ensure_dev_venv,
+    ensure_meltano,
+    say,
+)
 
 # target-snowflake-fakesnow and target-bigquery-emulator: the Snowflake and BigQuery loaders wrapped
 # for the local fakesnow and bqemulator servers; bqemulator is a utility (docs/warehouses.md).
@@ -61,10 +69,8 @@ def main(arguments: list[str]) -> int:
         env = dict(os.environ)
         if not fast:
             env["MELTANO_BIN"] = str(ensure_meltano(LOADERS, UTILITIES))
-            # The Airbyte source's virtualenv, once scripts/_env.py knows how to make it.
-            ensure_airbyte_venv = getattr(_env, "ensure_airbyte_venv", None)
-            if ensure_airbyte_venv is not None:
-                ensure_airbyte_venv()
+            # tests/airbyte/ drives the Airbyte source through PyAirbyte in a virtualenv of its own.
+            ensure_airbyte_venv()
     except SetupError as exc:
         print(f"test: {exc}", file=sys.stderr)
         return 1
