@@ -47,9 +47,12 @@ class AirbyteMessageWriter(GenericSingerWriter[bytes, Message]):
         self, out: t.BinaryIO, infos: t.Mapping[str, StreamInfo], configured: ConfiguredStreams | None = None
     ) -> None:
         self.out = out
-        self.streams: frozenset[str] = frozenset(configured.sync_modes if configured else ())
+        #: The configured streams, in the tap's order.
+        self.streams: tuple[str, ...] = tuple(configured.sync_modes if configured else ())
+        self._configured = frozenset(self.streams)
+        #: For each stream that keeps a bookmark, the configured streams read under it.
         self.members: dict[str, list[str]] = {}
-        for name in configured.sync_modes if configured else ():
+        for name in self.streams:
             self.members.setdefault(infos[name].group, []).append(name)
         #: For each stream that marks deletions, the column that holds its key.
         self.deletion_keys = {
@@ -58,7 +61,7 @@ class AirbyteMessageWriter(GenericSingerWriter[bytes, Message]):
             if infos[name].marks_deletions and infos[name].key_properties
         }
         self.records_since_state: dict[str, int] = {}
-        self.records_total: dict[str, int] = {}
+        self._running: set[str] = set()
         self._sent_bookmarks: dict[str, bytes] = {}
         self._buffer = bytearray()
         self._time: dt.datetime | None = None
@@ -123,13 +126,13 @@ class AirbyteMessageWriter(GenericSingerWriter[bytes, Message]):
         stream = message.stream
         if stream == DELETED_RECORDS:
             self._mark_deleted(message)
-        if stream not in self.streams:
+        if stream not in self._configured:
             return
         self._buffer += self._record_line(stream, message.record, message.time_extracted)
         count = self.records_since_state.get(stream, 0)
         self.records_since_state[stream] = count + 1
-        if count == 0 and stream not in self.records_total:
-            self.records_total[stream] = 0
+        if count == 0 and stream not in self._running:
+            self._running.add(stream)
             self._buffer += encode(stream_status(stream, "RUNNING"))
         if len(self._buffer) > MAX_BUFFERED_BYTES:
             self.flush()
@@ -160,5 +163,4 @@ class AirbyteMessageWriter(GenericSingerWriter[bytes, Message]):
             for name in members:
                 count = self.records_since_state.pop(name, 0)
                 if changed or count or every_stream:
-                    self.records_total[name] = self.records_total.get(name, 0) + count
                     self._buffer += encode(state_message(name, bookmark, count))

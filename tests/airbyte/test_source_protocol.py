@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import signal
 import subprocess
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 from airbyte_support import SOURCE, configured_catalog, run_source, source_config
 from orderspace_sandbox import Sandbox
+from singer_sdk.singerlib import RecordMessage, StateMessage
 
 from tap_orderspace.airbyte import inputs
 from tap_orderspace.airbyte.protocol import (
@@ -20,6 +23,7 @@ from tap_orderspace.airbyte.protocol import (
     StreamInfo,
     failure_type,
 )
+from tap_orderspace.airbyte.writer import AirbyteMessageWriter
 from tap_orderspace.errors import AuthenticationError, InputFileError, OrderspaceAPIError, StateError
 
 pytestmark = pytest.mark.airbyte
@@ -197,3 +201,54 @@ def test_a_stopped_read_resumes_after_its_last_state(tmp_path: Path, sandbox: Sa
     assert len(second_orders) < len(all_orders)  # resumed, not read again
     all_lines = {line["id"] for order in sandbox.records("orders") for line in order["order_lines"]}
     assert ids(first, "order_lines") | ids(resumed.messages, "order_lines") == all_lines
+
+
+def test_the_writer_splits_each_state_per_stream_and_marks_404s() -> None:
+    infos = {
+        **INFOS,
+        "deleted_records": StreamInfo("deleted_records", {}, ("stream", "id"), None, False, None, tap_table=True),
+    }
+    configured = inputs.configured_streams(
+        {"streams": [{"stream": {"name": name}, "sync_mode": "incremental"} for name in ("orders", "order_lines")]},
+        infos,
+    )
+    out = io.BytesIO()
+    writer = AirbyteMessageWriter(out, infos, configured)
+    writer.start({"bookmarks": {"orders": ORDERS}})
+    extracted = dt.datetime(2026, 1, 2, 3, 4, 5, 678_901, tzinfo=dt.UTC)
+    writer.write_message(RecordMessage(stream="orders", record={"id": "or_2"}, time_extracted=extracted))
+    writer.write_message(RecordMessage(stream="order_lines", record={"id": "ol_1"}, time_extracted=extracted))
+    deleted = {"stream": "orders", "id": "or_1", "deleted_at": "2026-01-02T03:04:06Z"}
+    writer.write_message(RecordMessage(stream="deleted_records", record=deleted, time_extracted=extracted))
+    moved = {**ORDERS, "open_ids": ["or_2"]}
+    writer.write_message(StateMessage(value={"bookmarks": {"orders": moved, "tax_rates": {}}}))
+    writer.write_message(StateMessage(value={"bookmarks": {"orders": moved}}))  # nothing new: no state
+    writer.finish({"bookmarks": {"orders": moved}})
+    messages = [json.loads(line) for line in out.getvalue().splitlines()]
+
+    records = [m["record"] for m in messages if m["type"] == "RECORD"]
+    assert [(r["stream"], r["data"]) for r in records] == [
+        ("orders", {"id": "or_2"}),
+        ("order_lines", {"id": "ol_1"}),
+        ("orders", {"id": "or_1", "_ab_cdc_deleted_at": "2026-01-02T03:04:06Z"}),
+    ]
+    assert {r["emitted_at"] for r in records} == {1767323045679}  # rounded up to the millisecond
+    states = [m["state"] for m in messages if m["type"] == "STATE"]
+    # One after the page (both tables read under orders), one for each at the end.
+    assert [(s["stream"]["stream_descriptor"]["name"], s["sourceStats"]["recordCount"]) for s in states] == [
+        ("orders", 2.0),
+        ("order_lines", 1.0),
+        ("orders", 0.0),
+        ("order_lines", 0.0),
+    ]
+    assert all(s["type"] == "STREAM" and s["stream"]["stream_state"] == moved for s in states)
+    statuses = [(m["trace"]["stream_status"]["stream_descriptor"]["name"], m["trace"]["stream_status"]["status"])
+                for m in messages if m["type"] == "TRACE"]  # fmt: skip
+    assert statuses == [
+        ("orders", "STARTED"),
+        ("order_lines", "STARTED"),
+        ("orders", "RUNNING"),
+        ("order_lines", "RUNNING"),
+        ("orders", "COMPLETE"),
+        ("order_lines", "COMPLETE"),
+    ]
