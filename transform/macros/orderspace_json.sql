@@ -21,3 +21,9 @@
 {% macro postgres__orderspace_json_item_field(alias, field) %}({{ alias }}.item ->> '{{ field }}'){% endmacro %}
 {% macro snowflake__orderspace_json_item_field(alias, field) %}cast(get_path({{ alias }}.value, '{{ field }}') as varchar){% endmacro %}
 {% macro bigquery__orderspace_json_item_field(alias, field) %}json_value({{ alias }}, '$.{{ field }}'){% endmacro %}
+
+{#- A JSON column of a mart, one type per warehouse for its contract: PostgreSQL's jsonb (target-postgres
+    lands a list as jsonb[]). -#}
+{% macro orderspace_json_column(column) %}{{ return(adapter.dispatch('orderspace_json_column', 'orderspace')(column)) }}{% endmacro %}
+{% macro default__orderspace_json_column(column) %}{{ column }}{% endmacro %}
+{% macro postgres__orderspace_json_column(column) %}to_jsonb({{ column }}){% endmacro %}

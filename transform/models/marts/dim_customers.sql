@@ -194,8 +194,8 @@ select
     customers.customer_reference,
     customers.created_at,
     customers.phone,
-    customers.email_addresses,
-    customers.addresses,
+    {{ orderspace_json_column('customers.email_addresses') }} as email_addresses,
+    {{ orderspace_json_column('customers.addresses') }} as addresses,
     customers.tax_number,
     customers.tax_rate_id,
     customers.minimum_spend,
@@ -214,7 +214,7 @@ select
     coalesce(invoice_totals.invoice_count, 0) as invoice_count,
     {{ as_decimal('coalesce(invoice_totals.amount_outstanding, 0)') }} as amount_outstanding,
     {{ as_decimal('coalesce(invoice_totals.amount_receivable, 0)') }} as amount_receivable,
-    coalesce(order_totals.other_currency_order_count, 0) + coalesce(invoice_totals.other_currency_invoice_count, 0)
+    {{ as_integer('coalesce(order_totals.other_currency_order_count, 0) + coalesce(invoice_totals.other_currency_invoice_count, 0)') }}
         as other_currency_count,
     customers.is_deleted
 from with_currency as customers

@@ -11,12 +11,12 @@ aged as (
         *,
         {{ orderspace_as_of_date() }} as as_of_date,
         -- Receivables only: days past the due date (the deposit's, while it is unpaid) of what is still owed.
-        case
+        {{ as_integer("case
             when not is_receivable then null
-            when amount_receivable > 0 and ageing_due_date < {{ orderspace_as_of_date() }}
-                then {{ dbt.datediff('ageing_due_date', orderspace_as_of_date(), 'day') }}
+            when amount_receivable > 0 and ageing_due_date < " ~ orderspace_as_of_date() ~ "
+                then " ~ dbt.datediff('ageing_due_date', orderspace_as_of_date(), 'day') ~ "
             else 0
-        end as days_overdue
+        end") }} as days_overdue
     from invoices
 
 )
@@ -32,7 +32,7 @@ select
     due_date,
     payment_terms_id,
     payment_terms_name,
-    order_count,
+    {{ as_integer('order_count') }} as order_count,
     is_paid,
     is_proforma,
     is_cancelled_order_invoice,
@@ -41,8 +41,8 @@ select
     net_total,
     {{ as_decimal('gross_total - net_total') }} as tax_total,
     gross_total,
-    line_count,
-    payment_count,
+    {{ as_integer('line_count') }} as line_count,
+    {{ as_integer('payment_count') }} as payment_count,
     last_payment_date,
     amount_paid,
     amount_settled_outside_payments,

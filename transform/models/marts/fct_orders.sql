@@ -60,14 +60,14 @@ joined as (
         orders.net_total,
         {{ as_decimal('orders.gross_total - orders.net_total') }} as tax_total,
         orders.gross_total,
-        coalesce(lines.line_count, 0) as line_count,
-        coalesce(lines.product_line_count, 0) as product_line_count,
+        {{ as_integer('coalesce(lines.line_count, 0)') }} as line_count,
+        {{ as_integer('coalesce(lines.product_line_count, 0)') }} as product_line_count,
         {{ as_decimal('coalesce(lines.total_quantity, 0)') }} as total_quantity,
         {{ as_decimal('coalesce(lines.dispatched_quantity, 0)') }} as dispatched_quantity,
         {{ as_decimal('coalesce(lines.invoiced_quantity, 0)') }} as invoiced_quantity,
         {{ as_decimal('coalesce(lines.lines_net_total, 0)') }} as lines_net_total,
         {{ as_decimal('coalesce(lines.shipping_net_total, 0)') }} as shipping_net_total,
-        coalesce(dispatches.dispatch_count, 0) as dispatch_count,
+        {{ as_integer('coalesce(dispatches.dispatch_count, 0)') }} as dispatch_count,
         dispatches.last_dispatched_at
     from orders
     left join lines
@@ -83,9 +83,9 @@ select
     *,
     {{ orderspace_as_of_date() }} as as_of_date,
     -- Open orders: days since they were placed; fulfilled ones: days until their last dispatch.
-    case
-        when is_open then {{ dbt.datediff('order_date', orderspace_as_of_date(), 'day') }}
+    {{ as_integer("case
+        when is_open then " ~ dbt.datediff('order_date', orderspace_as_of_date(), 'day') ~ "
         when order_status = 'fulfilled' and last_dispatched_at is not null
-            then {{ dbt.datediff('order_date', 'cast(' ~ orderspace_local_time('last_dispatched_at') ~ ' as ' ~ orderspace_date() ~ ')', 'day') }}
-    end as days_open
+            then " ~ dbt.datediff('order_date', 'cast(' ~ orderspace_local_time('last_dispatched_at') ~ ' as ' ~ orderspace_date() ~ ')', 'day') ~ "
+    end") }} as days_open
 from joined
