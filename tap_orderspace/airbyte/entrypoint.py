@@ -31,7 +31,7 @@ from tap_orderspace.airbyte.protocol import (
     stream_infos,
 )
 from tap_orderspace.airbyte.writer import AirbyteMessageWriter
-from tap_orderspace.errors import UserFacingError
+from tap_orderspace.errors import ConfigError, StateError, UserFacingError
 from tap_orderspace.tap import TapOrderspace, TerminationRequested
 
 logger = logging.getLogger("tap-orderspace")
@@ -87,7 +87,7 @@ def _check(writer: AirbyteMessageWriter, config_path: str) -> None:
         silent = AirbyteMessageWriter(writer.out, infos)
         TapOrderspace(config=config, catalog=catalog, message_writer=silent).sync_all()
     except UserFacingError as exc:
-        writer.emit(connection_status(succeeded=False, message=_redacted(str(exc), config_path)))
+        writer.emit(connection_status(succeeded=False, message=_redacted(_user_message(exc), config_path)))
         return
     writer.emit(connection_status(succeeded=True))
 
@@ -122,6 +122,23 @@ def _secrets(config_path: str | None) -> list[str]:
     return [str(config[name]) for name in names if isinstance(config.get(name), str) and config[name]]
 
 
+# The tap ends its user-facing messages with what to do in Meltano; an Airbyte user does it elsewhere.
+_AIRBYTE_ADVICE: tuple[tuple[type[Exception], str], ...] = (
+    (StateError, "clear the stream's state in Airbyte (or pass no --state) to read it from the start"),
+    (ConfigError, "fix the source's settings in Airbyte (or in the --config file)"),
+)
+
+
+def _user_message(exc: UserFacingError) -> str:
+    message = str(exc)
+    head, separator, advice = message.rpartition(": ")
+    if separator and "meltano" in advice:
+        for kind, airbyte_advice in _AIRBYTE_ADVICE:
+            if isinstance(exc, kind):
+                return f"{head}: {airbyte_advice}"
+    return message
+
+
 def _redacted(message: str, config_path: str | None) -> str:
     for secret in _secrets(config_path):
         message = message.replace(secret, "****")
@@ -151,7 +168,7 @@ def run(argv: list[str], out: t.BinaryIO) -> int:
     except Exception as exc:
         kind = failure_type(exc)
         if isinstance(exc, UserFacingError):
-            message = str(exc)
+            message = _user_message(exc)
         else:
             # Not the user's to fix: the traceback is for whoever reads the logs (stderr).
             sys.stderr.write(_redacted(traceback.format_exc(), config_path))

@@ -13,7 +13,7 @@ import pytest
 from singer_sdk.singerlib import RecordMessage, StateMessage
 
 from tap_orderspace.airbyte import inputs
-from tap_orderspace.airbyte.entrypoint import _discovered
+from tap_orderspace.airbyte.entrypoint import _discovered, _user_message
 from tap_orderspace.airbyte.protocol import (
     CDC_DELETED_AT,
     CONFIG_ERROR,
@@ -23,7 +23,7 @@ from tap_orderspace.airbyte.protocol import (
     failure_type,
 )
 from tap_orderspace.airbyte.writer import AirbyteMessageWriter
-from tap_orderspace.errors import AuthenticationError, InputFileError, OrderspaceAPIError, StateError
+from tap_orderspace.errors import AuthenticationError, ConfigError, InputFileError, OrderspaceAPIError, StateError
 
 ORDERS = {"created": "2026-01-01T00:00:00Z", "open_ids": ["or_1"]}
 
@@ -188,3 +188,17 @@ def test_the_catalog_is_the_taps_streams() -> None:
     assert CDC_DELETED_AT not in infos["order_lines"].airbyte_stream()["json_schema"]["properties"]
     assert infos["tax_rates"].airbyte_stream()["supported_sync_modes"] == ["full_refresh"]
     assert "incremental" in infos["deleted_records"].airbyte_stream()["supported_sync_modes"]
+
+
+def test_meltano_advice_becomes_airbyte_advice() -> None:
+    config = ConfigError("setting 'page_size' must be at most 200: fix the tap's settings (meltano config list x)")
+    assert (
+        _user_message(config)
+        == "setting 'page_size' must be at most 200: fix the source's settings in Airbyte (or in the --config file)"
+    )
+    state = StateError("the state of stream 'orders' is bad: correct it (meltano state get / meltano state set)")
+    assert _user_message(state).endswith(
+        ": clear the stream's state in Airbyte (or pass no --state) to read it from the start"
+    )
+    refused = AuthenticationError("Orderspace refused the client credentials: check client_id and client_secret")
+    assert _user_message(refused) == str(refused)

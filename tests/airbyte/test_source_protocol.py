@@ -45,6 +45,8 @@ def test_a_malformed_state_is_a_config_error(tmp_path: Path, sandbox: Sandbox) -
     (error,) = [m["trace"]["error"] for m in run.of_type("TRACE") if m["trace"]["type"] == "ERROR"]
     assert error["failure_type"] == CONFIG_ERROR
     assert "'open_ids'" in error["message"]
+    assert "clear the stream's state in Airbyte" in error["message"]
+    assert "meltano" not in error["message"]
     assert sandbox.stats()["requests_total"] == 0
 
 
