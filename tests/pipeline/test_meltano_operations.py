@@ -16,8 +16,8 @@
 - **The run log** `sync_runs`: one row per stream and run, the records that landed, and the query
   docs/operations.md gives for the last complete run of each stream.
 
-Most of these wait for the engine side of issue 19 (merge-safe state, backfill, `sync_runs`); the
-docstring of each test says what it fails on before it.
+Each test fails on the tap before issue 19's engine work (merge-safe state, backfill, `sync_runs`);
+its docstring says on what.
 """
 
 from __future__ import annotations
@@ -85,7 +85,10 @@ DUCKDB_BATCH_ROWS = 40
 DRAIN_SECONDS = 0.5
 
 
-def set_up_loader(name: str, request: pytest.FixtureRequest, project: MeltanoProject, tmp_path: Path) -> Loader:
+@pytest.fixture(params=["target-duckdb", "target-postgres"], ids=["duckdb", "postgres"])
+def loader(request: pytest.FixtureRequest, meltano_project: MeltanoProject, tmp_path: Path) -> Loader:
+    """A loader set up for this test, storing state during the run, and how to open what it loaded."""
+    name, project = request.param, meltano_project
     if name == "target-duckdb":
         path = request.getfixturevalue("duckdb_target")
         project.env["TARGET_DUCKDB_BATCH_SIZE_ROWS"] = str(DUCKDB_BATCH_ROWS)
@@ -101,12 +104,6 @@ def set_up_loader(name: str, request: pytest.FixtureRequest, project: MeltanoPro
     assert text.count("executable: target-postgres\n") == 1
     config.write_text(text.replace("executable: target-postgres\n", f"executable: {wrapper}\n"), encoding="utf-8")
     return Loader(name, lambda: PostgresWarehouse(url), url)
-
-
-@pytest.fixture(params=["target-duckdb", "target-postgres"], ids=["duckdb", "postgres"])
-def loader(request: pytest.FixtureRequest, meltano_project: MeltanoProject, tmp_path: Path) -> Loader:
-    """A loader set up for this test, storing state during the run, and how to open what it loaded."""
-    return set_up_loader(request.param, request, meltano_project, tmp_path)
 
 
 @contextmanager
