@@ -61,9 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _discovered(config: dict[str, t.Any] | None) -> tuple[dict[str, t.Any], dict[str, StreamInfo]]:
-    """The tap's Singer catalog and the streams it describes; nothing is requested."""
-    tap = TapOrderspace(config=config or {}, validate_config=config is not None, setup_mapper=False)
+def _discovered(config: dict[str, t.Any]) -> tuple[dict[str, t.Any], dict[str, StreamInfo]]:
+    """The tap's Singer catalog and the streams it describes; the settings are checked, nothing is requested."""
+    tap = TapOrderspace(config=config, setup_mapper=False)
     catalog: dict[str, t.Any] = json.loads(tap.catalog_json_text)
     return catalog, stream_infos(catalog, tap.streams.values())
 
