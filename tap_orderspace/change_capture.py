@@ -165,4 +165,5 @@ def add_pending_ids(stream_state: dict[str, t.Any], ids: set[str]) -> None:
 def keep_open_ids(stream_state: dict[str, t.Any], ids: set[str]) -> None:
     """Change capture is done: the open set it saw is the next run's start; nothing is pending."""
     stream_state[st.OPEN_IDS] = sorted(ids)
-    stream_state.pop(st.PENDING_IDS, None)
+    # Emptied, not removed: a state merged by Meltano keeps a key that is removed.
+    stream_state[st.PENDING_IDS] = []

@@ -32,13 +32,14 @@ class NestedRowsStream(OrderspaceStream):
     #: The column that carries the parent's bookmark field, if the parent has one.
     parent_time_column: str | None = None
 
-    def write_rows_of(self, parent: dict[str, t.Any], *, extracted_at: dt.datetime) -> None:
-        """Write the rows of `parent`'s array, extracted when the parent was."""
+    def write_rows_of(self, parent: dict[str, t.Any], *, extracted_at: dt.datetime) -> int:
+        """Write the rows of `parent`'s array, extracted when the parent was; how many were written."""
         self.extracted_at = extracted_at
         parent_id = parent["id"]
         parent_time_field = t.cast("str | None", self.parent_stream_type.replication_key)
         parent_time = parent.get(parent_time_field) if parent_time_field else None
         items = parent.get(self.nested_array)
+        written = 0
         for position, item in enumerate(items if isinstance(items, list) else ()):
             row = dict(item)
             row[self.parent_key] = parent_id
@@ -49,6 +50,8 @@ class NestedRowsStream(OrderspaceStream):
             conformed = self.shape.conform(row, validate=False)
             if conformed is not None:
                 self._write_record_message(conformed)
+                written += 1
+        return written
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         return ()

@@ -30,6 +30,7 @@ logger = logging.getLogger("tap-orderspace")
 #: The tables the tap writes itself.
 DELETED_RECORDS = "deleted_records"
 RECONCILIATIONS = "reconciliations"
+SYNC_RUNS = "sync_runs"
 
 
 @dataclass
@@ -47,9 +48,15 @@ class StreamRun:
     #: Records seen open this run: the open set the next run starts from.
     open_ids: set[str] = field(default_factory=set)
     records_emitted: int = 0
+    #: Rows written per child table.
+    rows_written: dict[str, int] = field(default_factory=dict)
     requests_at_start: int = 0
     #: Whether the window read every record (a first sync, a reconciliation, a full table).
     full_read: bool = False
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    #: How the stream is read, as the run log says it: incremental, reconcile, resume, backfill, full_table.
+    mode: str | None = None
+    window_since: dt.datetime | None = None
 
     def emitting(self, record: dict[str, t.Any], *, changed: bool) -> dict[str, t.Any]:
         """What goes with emitting `record`, which the caller then yields: its child rows
@@ -57,7 +64,8 @@ class StreamRun:
         open), the records of other streams it names are signalled as changed."""
         stream = self.stream
         for child in self.children:
-            child.write_rows_of(record, extracted_at=stream.extracted_at)
+            written = child.write_rows_of(record, extracted_at=stream.extracted_at)
+            self.rows_written[child.name] = self.rows_written.get(child.name, 0) + written
         if stream.open_records is not None and stream.open_records.is_open(record):
             self.open_ids.add(record[stream.cursor_field])
         if changed:
@@ -77,6 +85,8 @@ class RunContext:
         #: Ids signalled this run, per stream, as kept in its state's `pending_ids`.
         self._pending: dict[str, set[str]] = {}
         self._unfinished: set[str] | None = None
+        #: When the run's first stream began: the run log's `run_started_at` for every stream.
+        self._run_started_at: dt.datetime | None = None
 
     def add(self, stream: OrderspaceStream) -> None:
         self._streams[stream.name] = stream
@@ -87,9 +97,18 @@ class RunContext:
 
     def start(self, stream: OrderspaceStream) -> StreamRun:
         children = [child for child in stream.child_streams if isinstance(child, NestedRowsStream) and child.selected]
-        return StreamRun(stream, self, children, requests_at_start=stream.client.requests_sent)
+        run = StreamRun(stream, self, children, requests_at_start=stream.client.requests_sent)
+        if self._run_started_at is None:
+            self._run_started_at = run.started_at
+        return run
 
-    def finish(self, run: StreamRun) -> None:
+    def reading(self, run: StreamRun, *, mode: str, since: dt.datetime | None) -> None:
+        """The stream's read has begun: the run log says so (completed_at null) until it completes."""
+        run.mode, run.window_since = mode, since
+        self._log_run(run, completed=None, bookmark=None)
+
+    def finish(self, run: StreamRun, *, bookmark: str | None = None) -> None:
+        self._log_run(run, completed=dt.datetime.now(dt.UTC), bookmark=bookmark)
         stream = run.stream
         logger.info(
             "'%s' done: %d record(s) in %d request(s)%s",
@@ -150,5 +169,29 @@ class RunContext:
                     "version": version,
                     "started_at": st.format_utc_precise(started),
                     "completed_at": st.format_utc_precise(completed),
+                }
+            )
+
+    def _log_run(self, run: StreamRun, *, completed: dt.datetime | None, bookmark: str | None) -> None:
+        """A `sync_runs` row for the stream and each child table it wrote, keyed by the run's start."""
+        table = self._tables.get(SYNC_RUNS)
+        if table is None or self._run_started_at is None:
+            return
+        stream = run.stream
+        counts = [(stream.name, run.records_emitted, stream.client.requests_sent - run.requests_at_start)]
+        counts = counts if stream.selected else []
+        counts += [(child.name, run.rows_written.get(child.name, 0), 0) for child in run.children]
+        for name, records, requests in counts:
+            table.write_row(
+                {
+                    "stream": name,
+                    "run_started_at": st.format_utc_precise(self._run_started_at),
+                    "started_at": st.format_utc_precise(run.started_at),
+                    "completed_at": None if completed is None else st.format_utc_precise(completed),
+                    "mode": run.mode,
+                    "records": records,
+                    "requests": requests,
+                    "window_since": None if run.window_since is None else st.format_utc(run.window_since),
+                    "bookmark": bookmark,
                 }
             )

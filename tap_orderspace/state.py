@@ -381,3 +381,11 @@ def close_window(rules: WindowRules, stream_state: dict[str, Any], window: Extra
     if newest is not None:
         stream_state[REPLICATION_KEY] = rules.replication_key
         stream_state[REPLICATION_KEY_VALUE] = format_utc(newest)
+
+
+def bookmark_of(rules: WindowRules, stream_state: dict[str, Any]) -> str | None:
+    """The bookmark as the run log shows it: the newest record time, or the extraction's start."""
+    if not rules.incremental:
+        return None
+    bookmark = current_bookmark(rules, stream_state)
+    return None if bookmark is None else format_utc(bookmark)

@@ -29,6 +29,7 @@ from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.schema.source import SchemaDirectory
 from singer_sdk.singerlib import RecordMessage
 
+from tap_orderspace import backfill
 from tap_orderspace import state as st
 from tap_orderspace.change_capture import ChangeCapture, ChangeSignal, OpenRecords, add_pending_ids, open_ids
 from tap_orderspace.paging import ListEndpoint
@@ -78,6 +79,8 @@ class OrderspaceStream(Stream):
     cursor_field: str = "id"
     #: The query parameter bounding an incremental window (`created_since`, `updated_since`).
     since_parameter: str | None = None
+    #: The query parameter bounding a backfill above (`created_before`), where the API has one.
+    before_parameter: str | None = None
     #: Whether `start_date` bounds the first sync (history); reference data is always complete.
     honours_start_date: bool = False
     #: Whether `lookback_window_days` re-reads records that change after creation.
@@ -199,6 +202,8 @@ class OrderspaceStream(Stream):
         window = st.open_window(rules, stream_state, start_date=self.start_date, now=self.client.server_now())
         local_started_at = dt.datetime.now(dt.UTC)
         run.full_read = window.reconciling
+        gap = backfill.open_backfill(rules, stream_state, window, start_date=self.start_date, now=window.started_at)
+        self.run_context.reading(run, mode=self._mode(rules, window, gap), since=window.since)
         self._log_window(window)
         for child in run.children:
             child.write_schema_once()
@@ -214,10 +219,26 @@ class OrderspaceStream(Stream):
         self._set_version(None, run)
         self.state_manager.is_flushed = False
 
+        if gap is not None:
+            yield from backfill.BackfillRead(self, gap, run).records()
+            backfill.close_backfill(stream_state, gap)
+            self.state_manager.is_flushed = False
+
         if self.open_records is not None and rules.incremental:
             yield from ChangeCapture(self, self.open_records, run).records(reconciling=window.reconciling)
             self.state_manager.is_flushed = False
-        self.run_context.finish(run)
+        self.run_context.finish(run, bookmark=st.bookmark_of(rules, stream_state))
+
+    @staticmethod
+    def _mode(rules: st.WindowRules, window: st.ExtractionWindow, gap: backfill.BackfillWindow | None) -> str:
+        """The run log's word for this read."""
+        if window.resumed or (gap is not None and gap.resumed):
+            return "resume"
+        if gap is not None:
+            return "backfill"
+        if not rules.incremental:
+            return "full_table"
+        return "reconcile" if window.reconciling else "incremental"
 
     def _log_window(self, window: st.ExtractionWindow) -> None:
         since = "the beginning" if window.since is None else st.format_utc(window.since)
@@ -242,6 +263,12 @@ class OrderspaceStream(Stream):
     def save_progress(self, window: st.ExtractionWindow) -> None:
         """A page of the window is delivered: a STATE claims it, so a stopped run resumes after it."""
         self.stream_state[st.IN_PROGRESS] = window.as_state()
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def save_backfill_progress(self, gap: backfill.BackfillWindow) -> None:
+        """A page of the backfill is delivered: a STATE claims it, so a stopped backfill resumes after it."""
+        self.stream_state[st.BACKFILL] = gap.as_state()
         self.state_manager.is_flushed = False
         self._write_state_message()
 

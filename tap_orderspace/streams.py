@@ -26,6 +26,7 @@ class OrdersStream(OrderspaceStream):
     replication_key = "created"
     field_aliases = {"created_at": "created"}  # noqa: RUF012  (the customers slip, the other way)
     since_parameter = "created_since"
+    before_parameter = "created_before"
     honours_start_date = True
     reconciles = True
     open_records = OpenRecords("status", OPEN_ORDER_STATUSES)
@@ -37,6 +38,7 @@ class DispatchesStream(OrderspaceStream):
     replication_key = "created"
     field_aliases = {"created_at": "created"}  # noqa: RUF012
     since_parameter = "created_since"
+    before_parameter = "created_before"
     honours_start_date = True
     honours_lookback = True
     change_signals = (ChangeSignal("orders", ("order_id",)),)
@@ -153,12 +155,20 @@ class ReconciliationsStream(EmittedRowsStream):
     primary_keys = ("stream", "version")
 
 
+class SyncRunsStream(EmittedRowsStream):
+    """The run log: a row per stream per run, written when its read starts and again when it completes."""
+
+    name = "sync_runs"
+    primary_keys = ("stream", "run_started_at")
+
+
 # The order streams are synced in: dispatches and invoices name the orders they change,
 # so they come before orders; the tables the tap writes itself come first, so that
 # their SCHEMA precedes any row.
 STREAM_TYPES: list[type[OrderspaceStream]] = [
     DeletedRecordsStream,
     ReconciliationsStream,
+    SyncRunsStream,
     CustomersStream,
     DispatchesStream,
     InvoicesStream,

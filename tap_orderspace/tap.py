@@ -41,6 +41,8 @@ class TapOrderspace(Tap):
         # is dropped when the SDK parses a catalog, so it is read from the raw catalog here.
         self.requested_replication_methods = cli_inputs.requested_replication_methods(catalog)
         super().__init__(*args, catalog=catalog, **kwargs)
+        # Every STATE names its format, so a later release knows what it reads (state.py).
+        self.state[st.STATE_FORMAT] = st.CURRENT_STATE_FORMAT  # type: ignore[literal-required]
 
     @cached_property
     def client(self) -> OrderspaceClient:
@@ -101,6 +103,7 @@ class TapOrderspace(Tap):
         bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else None
         if not isinstance(bookmarks, dict):
             raise StateError("the state's 'bookmarks' is not an object: pass a Singer state, or none for a full sync")
+        st.check_state_format(state)
         for stream, bookmark in bookmarks.items():
             st.check_stream_state(stream, bookmark)
         super().load_state(state)
