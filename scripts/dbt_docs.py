@@ -60,18 +60,6 @@ TABLES: dict[str, str] = {
 }
 # Tables the tap writes about itself: no loader freshness (nothing lands there on a quiet day).
 TAP_TABLES = ("deleted_records", "reconciliations", "sync_runs")
-# sync_runs' columns while the tap's schema for it is not in schemas/ yet.
-SYNC_RUNS_FIELDS: dict[str, str] = {
-    "stream": "The stream the run read.",
-    "run_started_at": "When the tap's run began (one value for every stream of the run).",
-    "started_at": "When the stream's read began.",
-    "completed_at": "When the stream's read completed; null if the run stopped before.",
-    "mode": "How the stream was read: full, incremental or reconciliation.",
-    "records": "Records the stream emitted in the run.",
-    "requests": "API requests the stream made in the run.",
-    "window_since": "Start of the window of changes the read asked for; null for a full read.",
-    "bookmark": "The stream's bookmark when the read completed.",
-}
 # Columns the loaders add, documented by hand in transform/models/_orderspace__docs.md.
 LOADER_COLUMNS = ("_sdc_extracted_at", "_sdc_batched_at", "_sdc_deleted_at", "_sdc_received_at", "_sdc_sequence",
                   "_sdc_table_version", "_sdc_sync_started_at")  # fmt: skip
@@ -84,10 +72,7 @@ def block_name(stream: str, *path: str) -> str:
 
 def stream_fields(stream: str) -> dict[str, str]:
     """{field: description} of a raw table's columns (a nested object's described fields as `object.field`)."""
-    path = SCHEMAS / f"{stream}.json"
-    if not path.exists() and stream == "sync_runs":
-        return dict(SYNC_RUNS_FIELDS)
-    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((SCHEMAS / f"{stream}.json").read_text(encoding="utf-8"))
     fields: dict[str, str] = {}
     for name, spec in schema["properties"].items():
         fields[name] = " ".join(str(spec["description"]).split())
@@ -118,7 +103,7 @@ def source_table(stream: str) -> dict[str, Any]:
             "freshness": {
                 "warn_after": {"count": "{{ var('orderspace_sync_warn_after_hours') }}", "period": "hour"},
                 "error_after": {"count": "{{ var('orderspace_sync_error_after_hours') }}", "period": "hour"},
-            }
+            },
         }
     elif stream in TAP_TABLES:
         table["config"] = {"freshness": None}
@@ -142,7 +127,7 @@ def render_sources() -> str:
                     "freshness": {
                         "warn_after": {"count": 26, "period": "hour"},
                         "error_after": {"count": 50, "period": "hour"},
-                    }
+                    },
                 },
                 "tables": [source_table(stream) for stream in TABLES],
             }
