@@ -17,7 +17,7 @@ STREAMS = {
     "customers", "orders", "dispatches", "invoices", "products", "inventory_levels", "categories",
     "customer_groups", "price_lists", "payment_terms", "tax_rates", "preorder_windows",
     "order_lines", "invoice_lines", "invoice_payments", "dispatch_lines", "product_variants",
-    "deleted_records", "reconciliations",
+    "deleted_records", "reconciliations", "sync_runs",
 }  # fmt: skip
 
 
