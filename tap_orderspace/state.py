@@ -358,7 +358,8 @@ def current_bookmark(rules: WindowRules, stream_state: dict[str, Any]) -> dt.dat
 def close_window(rules: WindowRules, stream_state: dict[str, Any], window: ExtractionWindow) -> None:
     """The window was read to its end: move the bookmark and forget the progress."""
     stream_state.pop(IN_PROGRESS, None)
-    stream_state[READ_STARTED_AT] = format_utc_precise(window.started_at)
+    if not window.starts_in_future:  # nothing was read: the state stays as it was
+        stream_state[READ_STARTED_AT] = format_utc_precise(window.started_at)
     if rules.covers:
         stream_state[COVERS] = sorted(rules.covers)
     if window.reconciling and rules.incremental:
