@@ -43,6 +43,7 @@ def test_discovers_exactly_the_streams_with_their_keys(shared_sandbox: Sandbox) 
         "product_variants": ["id"],
         "deleted_records": ["stream", "id"],
         "reconciliations": ["stream", "version"],
+        "sync_runs": ["stream", "run_started_at"],
     }
 
 
@@ -129,6 +130,22 @@ def test_a_first_sync_is_a_complete_read_activated_as_one_table_version(synced: 
         assert activation > last_record, f"{stream}: a version is activated only after its last record"
     reconciled = {row["stream"] for row in run.records["reconciliations"]}
     assert reconciled == set(activated)
+
+
+def test_the_run_log_counts_what_each_stream_emitted(synced: tuple[Sandbox, TapRun]) -> None:
+    sb, run = synced
+    rows = run.records["sync_runs"]
+    completed = {row["stream"]: row for row in rows if row["completed_at"] is not None}
+    assert set(completed) == {*PAGINATED, *UNPAGINATED, *CHILDREN}
+    assert len({row["run_started_at"] for row in rows}) == 1
+    for stream, row in completed.items():
+        assert row["records"] == len(run.records[stream]) > 0, row
+        assert row["requests"] == (sb.stats()["requests"].get(stream, 0) if stream not in CHILDREN else 0), row
+    # Each stream's row goes out as its read starts (completed_at null), then again when it completes.
+    started = [row["stream"] for row in rows if row["completed_at"] is None]
+    assert sorted(started) == sorted(completed)
+    assert completed["orders"]["mode"] == "reconcile"
+    assert completed["categories"]["mode"] == "full_table"
 
 
 def test_selecting_only_a_child_reads_its_parent_without_emitting_it(sandbox: Sandbox) -> None:
