@@ -5,7 +5,8 @@ are deleted in the sandbox; the next run reconciles (reconcile_interval_days=0) 
 `meltano run tap-orderspace target-duckdb dbt-duckdb:build` exits 0, dim_customers and dim_products
 keep the deleted members flagged is_deleted, their orders and lines stay, and the receivables are
 what the API says is owed, per currency. Then `dbt docs generate`: every column of every source,
-staging and mart relation in the catalog has a description.
+staging and mart relation in the catalog has a description; and `dbt source freshness` finds the
+tap's run log (sync_runs) fresh.
 """
 
 from __future__ import annotations
@@ -118,3 +119,9 @@ def test_deleted_customers_and_products_with_orders_keep_the_build_green(
 
     meltano_project.meltano("invoke", "dbt-duckdb:docs-generate")
     assert assert_every_column_described(dbt_project) > 600
+
+    # The tap's run log is fresh: `dbt source freshness` reads sync_runs.completed_at.
+    meltano_project.meltano("invoke", "dbt-duckdb:freshness")
+    freshness = json.loads((dbt_project / "target" / "sources.json").read_text(encoding="utf-8"))["results"]
+    statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in freshness}
+    assert statuses["sync_runs"] == "pass", statuses
