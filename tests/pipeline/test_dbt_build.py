@@ -1,8 +1,9 @@
 """`meltano run tap-orderspace <loader> dbt-<adapter>:build` from the sandbox: the marts hold the API's figures.
 
 DuckDB and PostgreSQL are built here; Snowflake and BigQuery on their local emulators in
-test_snowflake.py and test_bigquery.py. BigQuery's emulator cannot build `fct_invoices`, so the whole
-project is also parsed with dbt-bigquery here: every model renders with that adapter's macros.
+test_snowflake.py and test_bigquery.py. BigQuery's emulator cannot build the invoices' models, so the
+whole project is also parsed with dbt-bigquery here: every model renders with that adapter's macros.
+Deletions of customers and products with orders: test_dbt_deletions.py; two sites: test_dbt_sites.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from . import support
 from .support import DuckDBWarehouse, MeltanoProject, PostgresWarehouse, Warehouse, money, require_plugin
 
 MARTS_SCHEMA = "analytics"
-MARTS = ("fct_order_lines", "fct_orders", "fct_invoices", "dim_customers", "dim_products", "inventory_history")
+MARTS = (
+    "fct_order_lines",
+    "fct_orders",
+    "fct_invoices",
+    "invoice_orders",
+    "dim_customers",
+    "dim_products",
+    "inventory_history",
+)
 
 
 def mart(warehouse: Warehouse, name: str) -> str:
@@ -54,7 +63,7 @@ def assert_dbt_passed(project: Path) -> None:
     ]
     assert not failed, f"dbt build: {len(failed)} of {len(results)} nodes did not pass: {failed[:5]}"
     tests = [r for r in results if r["unique_id"].startswith("test.")]
-    assert len(tests) >= 60, f"only {len(tests)} dbt tests ran"
+    assert len(tests) >= 130, f"only {len(tests)} dbt tests ran"
 
 
 def assert_marts_match_sandbox(warehouse: Warehouse, sb: Sandbox) -> None:
@@ -129,8 +138,11 @@ def test_meltano_run_builds_the_duckdb_marts(
         lines = scalar(warehouse, "count(*)", "fct_order_lines")
         assert lines == sandbox.totals()["order_lines"] - len(order["order_lines"])
         assert select(warehouse, "count(*)", "fct_invoices", f"where invoice_id = '{invoice['id']}'") == [(0,)]
-        staged = warehouse.rows("select count(*) from analytics_staging.stg_orderspace__tax_rates")
-        assert staged == [(0,)]
+        # Staging keeps what was deleted, flagged: every tax rate, each is_deleted.
+        staged = warehouse.rows(
+            "select is_deleted, count(*) from analytics_staging.stg_orderspace__tax_rates group by 1"
+        )
+        assert staged == [(True, sandbox.totals()["tax_rates"])]
     finally:
         warehouse.close()
 
