@@ -126,8 +126,12 @@ class PyAirbyte:
         answer: dict[str, t.Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return answer
 
-    def invalid_lines(self) -> list[str]:
-        """Lines any run wrote that are not an AirbyteMessage (asserted to have been written at all)."""
+    def invalid_lines(self, *outputs: str) -> list[str]:
+        """Lines any run (or any of `outputs`) wrote that are not an AirbyteMessage; some must have been written."""
+        for position, output in enumerate(outputs):
+            path = self.workdir / f"output-{position}.jsonl"
+            path.write_text(output, encoding="utf-8")
+            self.lines_files.append(path)
         files = [path for path in self.lines_files if path.exists()]
         answer = self.drive("validate", files=[str(path) for path in files])
         assert answer["lines"] > 0

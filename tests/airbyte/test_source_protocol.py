@@ -9,7 +9,14 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from airbyte_support import SOURCE, configured_catalog, run_source, source_config
+from airbyte_support import (
+    SOURCE,
+    PyAirbyte,
+    configured_catalog,
+    require_airbyte_venv,
+    run_source,
+    source_config,
+)
 from orderspace_sandbox import Sandbox
 
 from tap_orderspace.airbyte.protocol import CONFIG_ERROR
@@ -17,11 +24,17 @@ from tap_orderspace.airbyte.protocol import CONFIG_ERROR
 pytestmark = pytest.mark.airbyte
 
 
+@pytest.fixture
+def pyairbyte(tmp_path: Path) -> PyAirbyte:
+    """Here only to validate what the source wrote against `airbyte_protocol.models.AirbyteMessage`."""
+    return PyAirbyte(require_airbyte_venv(), tmp_path)
+
+
 def _stream_state(name: str, value: t.Any) -> dict[str, t.Any]:
     return {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": value}}
 
 
-def test_wrong_secret_is_one_config_error_line(tmp_path: Path, sandbox: Sandbox) -> None:
+def test_wrong_secret_is_one_config_error_line(tmp_path: Path, sandbox: Sandbox, pyairbyte: PyAirbyte) -> None:
     config = source_config(sandbox, client_secret="wrong-secret-7f3a")
     catalog = configured_catalog(run_source(tmp_path, "discover", config=config).messages[0]["catalog"])
     run = run_source(tmp_path, "read", config=config, catalog=catalog)
@@ -33,9 +46,10 @@ def test_wrong_secret_is_one_config_error_line(tmp_path: Path, sandbox: Sandbox)
     for output in (run.stdout, run.stderr):
         assert "Traceback" not in output
         assert "wrong-secret-7f3a" not in output
+    assert pyairbyte.invalid_lines(run.stdout) == []
 
 
-def test_a_malformed_state_is_a_config_error(tmp_path: Path, sandbox: Sandbox) -> None:
+def test_a_malformed_state_is_a_config_error(tmp_path: Path, sandbox: Sandbox, pyairbyte: PyAirbyte) -> None:
     config = source_config(sandbox)
     catalog = configured_catalog(run_source(tmp_path, "discover", config=config).messages[0]["catalog"])
     malformed = {"open_ids": 7}
@@ -48,9 +62,10 @@ def test_a_malformed_state_is_a_config_error(tmp_path: Path, sandbox: Sandbox) -
     assert "clear the stream's state in Airbyte" in error["message"]
     assert "meltano" not in error["message"]
     assert sandbox.stats()["requests_total"] == 0
+    assert pyairbyte.invalid_lines(run.stdout) == []
 
 
-def test_a_stopped_read_resumes_after_its_last_state(tmp_path: Path, sandbox: Sandbox) -> None:
+def test_a_stopped_read_resumes_after_its_last_state(tmp_path: Path, sandbox: Sandbox, pyairbyte: PyAirbyte) -> None:
     config = source_config(sandbox, page_size=20)
     catalog = configured_catalog(run_source(tmp_path, "discover", config=config).messages[0]["catalog"])
     (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
@@ -64,10 +79,12 @@ def test_a_stopped_read_resumes_after_its_last_state(tmp_path: Path, sandbox: Sa
         str(tmp_path / "catalog.json"),
     ]
     first: list[dict[str, t.Any]] = []
+    written: list[str] = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
         assert process.stdout is not None
         pages = 0
         for line in process.stdout:
+            written.append(line)
             message = json.loads(line)
             first.append(message)
             state = message.get("state", {}).get("stream", {})
@@ -76,7 +93,8 @@ def test_a_stopped_read_resumes_after_its_last_state(tmp_path: Path, sandbox: Sa
                 if pages == 3:
                     process.send_signal(signal.SIGTERM)
                     break
-        first += [json.loads(line) for line in process.stdout]  # each line is whole: none is cut by the stop
+        written += process.stdout.readlines()
+        first += [json.loads(line) for line in written[len(first) :]]  # each line is whole: none is cut by the stop
     assert process.returncode == 128 + signal.SIGTERM
     statuses = {m["trace"]["stream_status"]["status"] for m in first if m["type"] == "TRACE"}
     assert "INCOMPLETE" in statuses
@@ -102,3 +120,4 @@ def test_a_stopped_read_resumes_after_its_last_state(tmp_path: Path, sandbox: Sa
     assert len(second_orders) < len(all_orders)  # resumed, not read again
     all_lines = {line["id"] for order in sandbox.records("orders") for line in order["order_lines"]}
     assert ids(first, "order_lines") | ids(resumed.messages, "order_lines") == all_lines
+    assert pyairbyte.invalid_lines("".join(written), resumed.stdout) == []
