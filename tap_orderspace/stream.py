@@ -1,17 +1,19 @@
 """The one base stream: what a stream declares, and the order a run of it goes in.
 
 Streams in `streams.py` only declare what differs between resources. A run of an
-incremental stream has up to two passes, each done by a part with its own module:
+incremental stream has up to three passes, each done by a part with its own module:
 
 1. the window (`window_read`): records created (or updated) since the bookmark, less the
    lookback, newest first; or, once every `reconcile_interval_days` and on a first sync,
    every record, as one Singer table version that is activated (older rows marked deleted)
    when the read is complete;
-2. change capture (`change_capture`), for streams whose records stay open for months
+2. the backfill (`backfill`), when `start_date` was moved back before the history the
+   state holds: the gap, read once, without touching the bookmark;
+3. change capture (`change_capture`), for streams whose records stay open for months
    (orders, invoices): the records open at the last run are listed again, and those that
    left the open set, or that another stream named as changed, are retrieved by id.
 
-Both page through `paging.Pager`; what streams tell each other goes through
+Each pages through `paging.Pager`; what streams tell each other goes through
 `run_context.RunContext`; the bookmarks belong to `state`, the record checks to `records`,
 the wire to `http_client.OrderspaceClient`.
 """
