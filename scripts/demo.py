@@ -36,8 +36,8 @@ SYSTEM_DB = DEMO_DIR / "meltano.db"
 SCHEMA = "orderspace"
 SANDBOX_ARGS = ("--port", "0", "--seed", "7", "--orders", "2000", "--rate-limit", "0")
 MARTS = "analytics"
-# The tap's change-capture bookkeeping: tables of its own, with no counterpart among the sandbox's totals.
-BOOKKEEPING = ("deleted_records", "reconciliations")
+# The tap's own tables (deletions seen, full reads, its run log): no counterpart among the sandbox's totals.
+BOOKKEEPING = ("deleted_records", "reconciliations", "sync_runs")
 
 # Run by `.venv`'s python (duckdb); the questions a wholesaler asks first, answered from the marts.
 # Orderspace gives no exchange rates: every answer with an amount is per currency.
