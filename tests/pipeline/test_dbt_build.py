@@ -56,6 +56,18 @@ def column_types(warehouse: Warehouse, table: str) -> dict[str, str]:
     return {str(name): str(kind).lower() for name, kind in found}
 
 
+def dbt_postgres_settings(url: str) -> dict[str, str]:
+    """The dbt-postgres utility's settings that point it at the database `url` names."""
+    parts = conninfo_to_dict(url)
+    return {
+        "DBT_POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
+        "DBT_POSTGRES_PORT": str(parts.get("port") or 5432),
+        "DBT_POSTGRES_USER": str(parts.get("user") or "postgres"),
+        "DBT_POSTGRES_PASSWORD": str(parts.get("password") or ""),
+        "DBT_POSTGRES_DBNAME": str(parts["dbname"]),
+    }
+
+
 def assert_dbt_passed(project: Path) -> None:
     results = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
     failed = [
@@ -151,16 +163,7 @@ def test_meltano_run_builds_the_postgres_marts(
     meltano_project: MeltanoProject, sandbox: Sandbox, postgres_target: str, dbt_project: Path
 ) -> None:
     require_plugin("utilities", "dbt-postgres")
-    parts = conninfo_to_dict(postgres_target)
-    meltano_project.env.update(
-        {
-            "DBT_POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
-            "DBT_POSTGRES_PORT": str(parts.get("port") or 5432),
-            "DBT_POSTGRES_USER": str(parts.get("user") or "postgres"),
-            "DBT_POSTGRES_PASSWORD": str(parts.get("password") or ""),
-            "DBT_POSTGRES_DBNAME": str(parts["dbname"]),
-        }
-    )
+    meltano_project.env.update(dbt_postgres_settings(postgres_target))
     meltano_project.run("tap-orderspace", "target-postgres", "dbt-postgres:build")
 
     assert_dbt_passed(dbt_project)

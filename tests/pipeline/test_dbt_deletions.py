@@ -1,13 +1,12 @@
 """Deleting customers and products that orders still name never breaks the nightly build (issue 20).
 
-`meltano run tap-orderspace target-duckdb`, then customers with orders and products with order lines
-are deleted in the sandbox; the next run reconciles (reconcile_interval_days=0) and builds:
-`meltano run tap-orderspace target-duckdb dbt-duckdb:build` exits 0, dim_customers and dim_products
-keep the deleted members flagged is_deleted, their orders and lines stay, and the receivables are
-what the API says is owed, per currency. Then `dbt docs generate`: every column of every source,
-staging and mart relation in the catalog has a description; and `dbt source freshness` finds the
-tap's run log (sync_runs) fresh.
-"""
+On DuckDB and PostgreSQL: `meltano run tap-orderspace <loader>`, then customers with orders and
+products with order lines are deleted in the sandbox; the next run reconciles
+(reconcile_interval_days=0) and builds in the same `meltano run` (`... target-duckdb dbt-duckdb:build`),
+which exits 0; dim_customers and dim_products keep the deleted members flagged is_deleted, their
+orders and lines stay, and what is owed per currency is what the API says. On DuckDB then `dbt docs
+generate`: every column of every source, staging and mart relation in the catalog has a description;
+and `dbt source freshness` finds the tap's run log (sync_runs) fresh."""
 
 from __future__ import annotations
 
@@ -19,8 +18,8 @@ from pathlib import Path
 
 from orderspace_sandbox import Sandbox
 
-from .support import DuckDBWarehouse, MeltanoProject, money, require_plugin
-from .test_dbt_build import assert_dbt_passed, mart
+from .support import DuckDBWarehouse, MeltanoProject, PostgresWarehouse, Warehouse, money, require_plugin
+from .test_dbt_build import assert_dbt_passed, dbt_postgres_settings, mart
 
 DELETE = {"delete_customers_with_orders": 2, "delete_products_with_order_lines": 2}
 
@@ -36,9 +35,9 @@ def unpaid_less_payments(invoices: t.Iterable[dict[str, t.Any]]) -> dict[str, De
     return dict(owed)
 
 
-def outstanding_by_currency(warehouse: DuckDBWarehouse, where: str = "") -> dict[str, Decimal]:
+def outstanding_by_currency(warehouse: Warehouse) -> dict[str, Decimal]:
     rows = warehouse.rows(
-        f"select currency, sum(amount_outstanding) from {mart(warehouse, 'fct_invoices')} {where} group by 1"  # noqa: S608
+        f"select currency, sum(amount_outstanding) from {mart(warehouse, 'fct_invoices')} group by 1"  # noqa: S608
     )
     return {currency: money(total) for currency, total in rows}
 
@@ -63,57 +62,70 @@ def assert_every_column_described(dbt_project: Path) -> int:
     return checked
 
 
-def test_deleted_customers_and_products_with_orders_keep_the_build_green(
+def delete_customers_and_products_then_build(
+    project: MeltanoProject, sb: Sandbox, loader: str, utility: str
+) -> tuple[dict[str, list[str]], set[str]]:
+    """Load, delete customers with orders and products with order lines, reconcile and build in one
+    `meltano run` (which fails on a failed dbt test); the deletions and the deleted customers' orders."""
+    project.run("tap-orderspace", loader)
+    orders_before = sb.records("orders")
+    deleted = sb.mutate(**DELETE)["deleted"]
+    assert len(deleted["customers"]) == len(deleted["products"]) == 2, deleted
+    their_orders = {o["id"] for o in orders_before if o["customer_id"] in deleted["customers"]}
+    assert their_orders, "the deleted customers have no orders"
+    project.env["TAP_ORDERSPACE_RECONCILE_INTERVAL_DAYS"] = "0"
+    project.run("tap-orderspace", loader, f"{utility}:build")
+    return deleted, their_orders
+
+
+def assert_deleted_members_kept(
+    warehouse: Warehouse, sb: Sandbox, deleted: dict[str, list[str]], their_orders: set[str]
+) -> None:
+    """The dims keep the deleted customers and products flagged; every order and line still joins;
+    what is owed per currency is the API's."""
+    customers, products = set(deleted["customers"]), set(deleted["products"])
+    flagged = dict(warehouse.rows(f"select customer_id, is_deleted from {mart(warehouse, 'dim_customers')}"))  # noqa: S608
+    assert {c: flagged.get(c) for c in customers} == dict.fromkeys(customers, True)
+    assert {c for c, is_deleted in flagged.items() if not is_deleted} == {c["id"] for c in sb.records("customers")}
+
+    # Their orders are still sales of theirs, every one.
+    kept = warehouse.rows(f"select order_id, customer_id from {mart(warehouse, 'fct_orders')}")  # noqa: S608
+    assert {o for o, c in kept if c in customers} == their_orders
+    assert len(kept) == len(sb.records("orders"))
+
+    # The deleted products' variants stay, flagged, and the lines naming them still join.
+    variants = warehouse.rows(f"select product_id, sku, is_deleted from {mart(warehouse, 'dim_products')}")  # noqa: S608
+    assert {p for p, _, is_deleted in variants if is_deleted} == products
+    skus = sorted(sku for p, sku, _ in variants if p in products)
+    assert set(skus) >= set(deleted["inventory_levels"])
+    fct_order_lines, dim_products = mart(warehouse, "fct_order_lines"), mart(warehouse, "dim_products")
+    lines = "l.sku in (select unnest(cast(%s as varchar[])))"
+    unjoined = warehouse.rows(
+        f"select count(*) from {fct_order_lines} l left join {dim_products} p "  # noqa: S608
+        f"on l.source_relation = p.source_relation and l.sku = p.sku where {lines} and p.sku is null",
+        [skus],
+    )
+    assert unjoined == [(0,)]
+    named = warehouse.rows(f"select count(*) from {fct_order_lines} l where {lines}", [skus])  # noqa: S608
+    assert named != [(0,)], "no order line names a deleted product's SKU"
+
+    # What is owed: the unpaid invoices' gross totals less their payments, per currency.
+    assert outstanding_by_currency(warehouse) == unpaid_less_payments(sb.records("invoices"))
+
+
+def test_deleted_customers_and_products_with_orders_keep_the_duckdb_build_green(
     meltano_project: MeltanoProject, sandbox: Sandbox, duckdb_target: Path, dbt_project: Path
 ) -> None:
     require_plugin("utilities", "dbt-duckdb")
     meltano_project.env["DBT_DUCKDB_PATH"] = str(duckdb_target)
-    meltano_project.run("tap-orderspace", "target-duckdb")
-
-    orders_before = {o["id"]: o for o in sandbox.records("orders")}
-    changes = sandbox.mutate(**DELETE)
-    customers, products = set(changes["deleted"]["customers"]), set(changes["deleted"]["products"])
-    assert len(customers) == len(products) == 2, changes["deleted"]
-    their_orders = {i for i, o in orders_before.items() if o["customer_id"] in customers}
-    assert their_orders, "the deleted customers have no orders"
-
-    meltano_project.env["TAP_ORDERSPACE_RECONCILE_INTERVAL_DAYS"] = "0"
-    meltano_project.run("tap-orderspace", "target-duckdb", "dbt-duckdb:build")
+    deleted, their_orders = delete_customers_and_products_then_build(
+        meltano_project, sandbox, "target-duckdb", "dbt-duckdb"
+    )
 
     assert_dbt_passed(dbt_project)
     warehouse = DuckDBWarehouse(duckdb_target)
     try:
-        flagged = dict(warehouse.rows(f"select customer_id, is_deleted from {mart(warehouse, 'dim_customers')}"))  # noqa: S608
-        assert {c: flagged.get(c) for c in customers} == dict.fromkeys(customers, True)
-        live = {c["id"] for c in sandbox.records("customers")}
-        assert {c for c, deleted in flagged.items() if not deleted} == live
-
-        # Their orders are still sales of theirs, every one.
-        kept = warehouse.rows(f"select order_id, customer_id from {mart(warehouse, 'fct_orders')}")  # noqa: S608
-        assert {o for o, c in kept if c in customers} == their_orders
-        assert len(kept) == len(sandbox.records("orders"))
-
-        # The deleted products' variants stay, flagged, and the lines naming them still join.
-        variants = warehouse.rows(
-            f"select product_id, sku, is_deleted from {mart(warehouse, 'dim_products')}"  # noqa: S608
-        )
-        assert {p for p, _, deleted in variants if deleted} == products
-        deleted_skus = {sku for p, sku, _ in variants if p in products}
-        assert deleted_skus >= set(changes["deleted"]["inventory_levels"])
-        unjoined = warehouse.rows(
-            f"select count(*) from {mart(warehouse, 'fct_order_lines')} l "  # noqa: S608
-            f"left join {mart(warehouse, 'dim_products')} p on l.source_relation = p.source_relation and l.sku = p.sku "
-            "where l.sku in (select unnest(?)) and p.sku is null",
-            [sorted(deleted_skus)],
-        )
-        assert unjoined == [(0,)]
-        assert warehouse.rows(
-            f"select count(*) from {mart(warehouse, 'fct_order_lines')} where sku in (select unnest(?))",  # noqa: S608
-            [sorted(deleted_skus)],
-        ) != [(0,)], "no order line names a deleted product's SKU"
-
-        # What is owed: the unpaid invoices' gross totals less their payments, per currency.
-        assert outstanding_by_currency(warehouse) == unpaid_less_payments(sandbox.records("invoices"))
+        assert_deleted_members_kept(warehouse, sandbox, deleted, their_orders)
     finally:
         warehouse.close()
 
@@ -125,3 +137,21 @@ def test_deleted_customers_and_products_with_orders_keep_the_build_green(
     freshness = json.loads((dbt_project / "target" / "sources.json").read_text(encoding="utf-8"))["results"]
     statuses = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in freshness}
     assert statuses["sync_runs"] == "pass", statuses
+
+
+def test_deleted_customers_and_products_with_orders_keep_the_postgres_build_green(
+    meltano_project: MeltanoProject, sandbox: Sandbox, postgres_target: str, dbt_project: Path
+) -> None:
+    """target-postgres marks what a full read no longer sees with _sdc_deleted_at (ACTIVATE_VERSION)."""
+    require_plugin("utilities", "dbt-postgres")
+    meltano_project.env.update(dbt_postgres_settings(postgres_target))
+    deleted, their_orders = delete_customers_and_products_then_build(
+        meltano_project, sandbox, "target-postgres", "dbt-postgres"
+    )
+
+    assert_dbt_passed(dbt_project)
+    warehouse = PostgresWarehouse(postgres_target)
+    try:
+        assert_deleted_members_kept(warehouse, sandbox, deleted, their_orders)
+    finally:
+        warehouse.close()
