@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 from orderspace_sandbox import Sandbox
 
 from .support import ORDERS, SEED, DuckDBWarehouse, MeltanoProject, money, require_plugin
@@ -76,5 +77,50 @@ def test_two_sites_union_into_one_set_of_marts(
         )
         assert {(s, c): money(total) for s, c, total in owed} == expected_owed
         assert len({currency for _, currency in expected_owed}) > 1, "the sites use one currency only"
+    finally:
+        warehouse.close()
+
+
+def test_two_sites_sharing_every_id_never_meet(
+    meltano_project: MeltanoProject, sandbox: Sandbox, duckdb_target: Path, dbt_project: Path
+) -> None:
+    """One site loaded, then copied to a second schema: every id is in both. Unless every key, join and
+    test of the project goes by source_relation too, rows would pair across the sites and the
+    build or the counts would say so."""
+    require_plugin("utilities", "dbt-duckdb")
+    meltano_project.env["DBT_DUCKDB_PATH"] = str(duckdb_target)
+    meltano_project.run("tap-orderspace", "target-duckdb")
+    with duckdb.connect(str(duckdb_target)) as con:
+        con.execute("create schema twin")
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'orderspace'"
+        ).fetchall()
+        for (table,) in tables:
+            con.execute(f'create table twin."{table}" as select * from orderspace."{table}"')  # noqa: S608
+
+    union = json.dumps({"orderspace_union_schemas": ["orderspace", "twin"]})
+    meltano_project.meltano("invoke", "dbt-duckdb", "build", "--vars", union)
+
+    assert_dbt_passed(dbt_project)
+    warehouse = DuckDBWarehouse(duckdb_target)
+    try:
+        owed = unpaid_less_payments(sandbox.records("invoices"))
+        for table, key, count in (
+            ("fct_orders", "order_id", len(sandbox.records("orders"))),
+            ("fct_order_lines", "order_line_id", sandbox.totals()["order_lines"]),
+            ("fct_invoices", "invoice_id", len(sandbox.records("invoices"))),
+            ("dim_customers", "customer_id", len(sandbox.records("customers"))),
+        ):
+            per_site = warehouse.rows(
+                f"select source_relation, count(*), count(distinct {key}) from {mart(warehouse, table)} group by 1"  # noqa: S608
+            )
+            assert sorted(per_site) == [("orderspace", count, count), ("twin", count, count)], table
+        sums = warehouse.rows(
+            f"select source_relation, currency, sum(amount_outstanding) from {mart(warehouse, 'fct_invoices')} "  # noqa: S608
+            "group by 1, 2"
+        )
+        assert {(s, c): money(total) for s, c, total in sums} == {
+            (site, currency): amount for site in ("orderspace", "twin") for currency, amount in owed.items()
+        }
     finally:
         warehouse.close()
