@@ -82,8 +82,9 @@ def ok(run: TapRun) -> TapRun:
 
 
 def format_version_key(state: dict[str, t.Any]) -> str:
-    """The top-level key of a state that names its format: the only one with `version` in its name."""
-    keys = [key for key in state if "version" in key.lower()]
+    """The top-level key of a state that names its format: the only one with `format` or `version`
+    in its name (the tap writes `state_format`)."""
+    keys = [key for key in state if "format" in key.lower() or "version" in key.lower()]
     assert len(keys) == 1, f"the state the tap writes carries no format version (top-level keys: {sorted(state)})"
     return keys[0]
 
