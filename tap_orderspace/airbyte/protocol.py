@@ -18,6 +18,7 @@ from singer_sdk.contrib.msgspec import encoder
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
+from tap_orderspace.derived_streams import EmittedRowsStream
 from tap_orderspace.errors import OrderspaceAPIError, UserFacingError
 
 #: Airbyte's convention for a row deleted at the source (its CDC sources and destinations use it).
@@ -148,7 +149,7 @@ def _is_tap_table(stream: Stream) -> bool:
     Its rows arrive once each, whatever the sync mode: it is offered as an incremental stream
     so that a destination keeps its rows instead of overwriting them on the next sync.
     """
-    return any(base.__name__ == "EmittedRowsStream" for base in type(stream).__mro__)
+    return isinstance(stream, EmittedRowsStream)
 
 
 @dataclass(frozen=True)
