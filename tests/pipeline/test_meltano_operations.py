@@ -10,7 +10,7 @@
   `start_date` three years back: the next run lands every order, dispatch and invoice (and their
   lines) of the gap, reading about the gap's pages for orders and dispatches; a backfill killed
   half way resumes after its last stored page; moving `start_date` later reads nothing again and
-  removes nothing (docs/incremental.md).
+  removes nothing until the next full read, which leaves the orders since it (docs/incremental.md).
 - **One stream again**, with Meltano's own command (docs/incremental.md): the stream and its child
   tables re-read from the beginning, every other bookmark kept, the next run continuing exactly.
 - **The run log** `sync_runs`: one row per stream and run, the records that landed, and the query
@@ -306,14 +306,23 @@ def test_start_date_moved_back_backfills_the_gap_at_its_pages_and_later_keeps_it
         newest = max(parse_utc(r[CREATED[stream]]) for r in sandbox.records(stream))
         assert parse_utc(after[stream]["replication_key_value"]) == newest, (stream, after[stream])
 
-    # start_date moved later: nothing is read again, nothing loaded is removed or marked deleted.
-    meltano_project.env["TAP_ORDERSPACE_START_DATE"] = stamp(data_end(sandbox) - dt.timedelta(days=180))
+    # start_date moved later: an incremental run reads nothing again and removes nothing.
+    later = data_end(sandbox) - dt.timedelta(days=180)
+    meltano_project.env["TAP_ORDERSPACE_START_DATE"] = stamp(later)
     sandbox.mutate(new_orders=2)
     sandbox.reset_stats()
     meltano_project.run(TAP, name)
     with opened(open_warehouse) as warehouse:
         assert_tables_match_sandbox(warehouse, sandbox)
     assert len(window_requests(sandbox, "orders")) <= 2, window_requests(sandbox, "orders")
+    # The next full read starts at it: the warehouse then holds the orders since start_date, as a
+    # first sync with it would; dispatches, never read in full again, keep theirs.
+    meltano_project.env["TAP_ORDERSPACE_RECONCILE_INTERVAL_DAYS"] = "0"
+    meltano_project.run(TAP, name)
+    with opened(open_warehouse) as warehouse:
+        since_later = {o["id"] for o in sandbox.records("orders") if parse_utc(o["created"]) >= later}
+        assert keys_in(warehouse, "orders") == since_later, "live orders after a full read from a later start_date"
+        assert keys_in(warehouse, "dispatches") == {d["id"] for d in sandbox.records("dispatches")}
 
 
 def backfill_position(sb: Sandbox, state: dict[str, Any], gap_orders: list[dict[str, Any]]) -> int:
