@@ -95,7 +95,9 @@
         {%- endif %} as is_deleted
     from (
         select
-            raw_rows.*,
+            {%- for column in columns %}
+            raw_rows.{{ column }},
+            {%- endfor %}
             row_number() over (partition by {{ key | join(', ') }} order by {{ order_by | join(', ') }}) as _orderspace_version
         from {{ raw }} as raw_rows
     ) as versions
