@@ -1,8 +1,8 @@
 """`meltano run tap-orderspace <loader> dbt-<adapter>:build` from the sandbox: the marts hold the API's figures.
 
 DuckDB and PostgreSQL are built here; Snowflake and BigQuery on their local emulators in
-test_snowflake.py and test_bigquery.py. BigQuery's emulator cannot build the invoices' models, so the
-whole project is also parsed with dbt-bigquery here: every model renders with that adapter's macros.
+test_snowflake.py and test_bigquery.py; the whole project is also parsed with dbt-bigquery here,
+without a connection: every model renders with that adapter's macros.
 Deletions of customers and products with orders: test_dbt_deletions.py; two sites: test_dbt_sites.py.
 """
 
