@@ -39,7 +39,7 @@
     {#- Every column any site has, in the order first seen; a site without one gives null. -#}
     {%- set all_columns = [] -%}
     {%- for schema, columns in sites -%}
-        {%- for column in columns if column not in all_columns and column != '_orderspace_version' -%}
+        {%- for column in columns if column not in all_columns -%}
             {%- do all_columns.append(column) -%}
         {%- endfor -%}
     {%- endfor -%}
