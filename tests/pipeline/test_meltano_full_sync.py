@@ -58,8 +58,8 @@ def test_meltano_run_into_jsonl_files(meltano_project: MeltanoProject, sandbox: 
     # The loader names each file <stream>-<run timestamp>.jsonl; one run, one file per stream.
     files = {path.name.rsplit("-", 1)[0]: path for path in destination.glob("*.jsonl")}
     # The tap's own tables get a file once they have a row: reconciliations do (a first sync reads
-    # everything in full), deleted_records not before a deletion is seen.
-    assert set(SYNCED_KEYS) | {"reconciliations"} == set(files)
+    # everything in full) and so does the run log, deleted_records not before a deletion is seen.
+    assert set(SYNCED_KEYS) | {"reconciliations", "sync_runs"} == set(files)
     for stream in SYNCED_KEYS:
         path = files[stream]
         with path.open(encoding="utf-8") as lines:
