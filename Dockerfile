@@ -18,4 +18,4 @@ ENV AIRBYTE_ENTRYPOINT="source-orderspace"
 ENTRYPOINT ["source-orderspace"]
 
 LABEL io.airbyte.name=tap-orderspace/source-orderspace
-LABEL io.airbyte.version=0.1.0
+LABEL io.airbyte.version=0.2.0
