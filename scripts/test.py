@@ -86,7 +86,11 @@ def main(arguments: list[str]) -> int:
     # One pytest session per test tree: each tree has its own conftest.py (and the sandbox its own
     # pytest settings), and a session that loads two top-level conftest modules keeps only one.
     names_paths = any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in pytest_args)
-    selection = ["-m", FAST_TESTS] if fast else ["--durations=15"]
+    # The whole suite spreads its tests over the cores (pytest-xdist): a pipeline test is mostly one
+    # busy process at a time, so one core would sit idle. Each test has its own sandbox, Meltano
+    # project and database, so they run side by side as they do one after another.
+    workers = ["--numprocesses", str(max(2, min(os.cpu_count() or 1, 4))), "--dist", "worksteal"]
+    selection = ["-m", FAST_TESTS] if fast else ["--durations=15", *workers]
     suites = [[]] if names_paths else [[suite] for suite in TEST_SUITES]
     sessions = [[*suite, *selection, *pytest_args] for suite in suites]
     pytest_commands = {f"pytest {shlex.join(arguments)}": [tool, "-m", "pytest", *arguments] for arguments in sessions}
