@@ -3,12 +3,13 @@
 
     python3 scripts/test.py [--fast] [pytest arguments]
 
-`python3 scripts/test.py` runs everything (what CI runs, about ten minutes): it creates (or reuses)
+`python3 scripts/test.py` runs everything (what CI runs, about 14 minutes on two cores): it creates (or reuses)
 `.venv`, `.venv-meltano` and `.venv-airbyte` (PyAirbyte, for tests/airbyte/), installs into
 Meltano the tap, the loaders the tests use (DuckDB, PostgreSQL, JSONL, and the Snowflake and
 BigQuery loaders wrapped for the local emulators fakesnow and bqemulator) and the four dbt
 utilities, runs ruff, ruff format --check and mypy --strict, then pytest over `tests/` and over
-`sandbox/tests/`, one session each, with any arguments given (paths among them replace those two).
+`sandbox/tests/`, one session each with its tests spread over the cores (pytest-xdist), with any
+arguments given (paths among them replace those two).
 
 `python3 scripts/test.py --fast` is the check to run before every commit (well under a minute once
 `.venv` exists): no Meltano, only `.venv`; the lint and type checks and the two pytest sessions run
