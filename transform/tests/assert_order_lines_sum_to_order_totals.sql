@@ -1,4 +1,7 @@
 -- Reconciliation: every order's lines add up to its net and gross totals, as the API reports them.
+-- A warning by default: a difference is in Orderspace's own figures, which the marts carry as they
+-- are, and must not stop the nightly build; set orderspace_source_check_severity to 'error' to stop it.
+{{ config(severity=var('orderspace_source_check_severity')) }}
 with lines as (
 
     select source_relation, order_id, sum(net_amount) as net_amount, sum(gross_amount) as gross_amount
