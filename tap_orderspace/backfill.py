@@ -15,7 +15,6 @@ import typing as t
 from dataclasses import dataclass
 from typing import Any
 
-from tap_orderspace.paging import Pager
 from tap_orderspace.state import (
     BACKFILL,
     HISTORY_SINCE,
@@ -25,8 +24,8 @@ from tap_orderspace.state import (
     format_utc_precise,
     logger,
     parse_utc,
+    parse_utc_or_none,
 )
-from tap_orderspace.window_read import SINCE_MARGIN
 
 if t.TYPE_CHECKING:
     from tap_orderspace.run_context import StreamRun
@@ -68,12 +67,13 @@ def open_backfill(
     """
     if not (rules.incremental and rules.honours_start_date) or window.reconciling or window.since is None:
         return None
-    held = stream_state.get(HISTORY_SINCE, "")
+    history = parse_utc_or_none(stream_state.get(HISTORY_SINCE))
+    gap_before = history if history is not None and (start_date is None or start_date < history) else None
     progress = stream_state.get(BACKFILL)
-    history = _time_or_none(held) if held != "" else None
-    gap = history is not None and (start_date is None or start_date < history)
     if progress is not None and not (
-        gap and _time_or_none(progress.get("since")) == start_date and _time_or_none(progress["before"]) == history
+        gap_before is not None
+        and parse_utc_or_none(progress.get("since")) == start_date
+        and parse_utc(progress["before"]) == gap_before
     ):
         logger.info(
             "'%s': the state's backfill from %s is complete or no longer asked for (start_date changed): ignored",
@@ -82,27 +82,23 @@ def open_backfill(
         )
         del stream_state[BACKFILL]
         progress = None
-    if not gap or history is None:
+    if gap_before is None:
         return None
     if progress is not None:
         return BackfillWindow(
             since=start_date,
-            before=history,
-            started_at=parse_utc(progress.get("started_at") or format_utc(now)),
+            before=gap_before,
+            started_at=parse_utc_or_none(progress.get("started_at")) or now,
             starting_after=progress.get("starting_after"),
             resumed=True,
         )
-    return BackfillWindow(since=start_date, before=history, started_at=now)
+    return BackfillWindow(since=start_date, before=gap_before, started_at=now)
 
 
 def close_backfill(stream_state: dict[str, Any], backfill: BackfillWindow) -> None:
     """The gap was read to its end: the history held now begins at its start."""
     stream_state[HISTORY_SINCE] = None if backfill.since is None else format_utc(backfill.since)
     stream_state.pop(BACKFILL, None)
-
-
-def _time_or_none(value: str | None) -> dt.datetime | None:
-    return None if value is None else parse_utc(value)
 
 
 class BackfillRead:
@@ -116,11 +112,6 @@ class BackfillRead:
 
     def records(self) -> t.Iterator[dict[str, Any]]:
         stream, gap, run = self.stream, self.gap, self.run
-        query: dict[str, Any] = {}
-        if gap.since is not None and stream.since_parameter:
-            query[stream.since_parameter] = format_utc(gap.since - SINCE_MARGIN)
-        if stream.before_parameter:
-            query[stream.before_parameter] = format_utc(gap.before + SINCE_MARGIN)
         stream.logger.info(
             "Backfilling '%s' from %s to %s: start_date now lies before the history held%s",
             stream.name,
@@ -128,18 +119,13 @@ class BackfillRead:
             format_utc(gap.before),
             " (resumed)" if gap.resumed else "",
         )
-        pager = Pager(
-            stream.client,
-            stream.list_endpoint,
-            stream.shape,
-            query,
-            log=stream.logger,
+        pager = stream.pager(
+            stream.time_filters(gap.since, gap.before),
             cursor=gap.starting_after,
             what=f"'{stream.name}' (backfill)",
             read="the backfill",
             stopped="The bookmarks did not move: the next run resumes the backfill at that cursor.",
             on_advance=self._advanced,
-            on_page=stream.received_page,
         )
         time_field = stream.replication_key
         for key, record in pager.records():

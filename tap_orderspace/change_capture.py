@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from tap_orderspace import state as st
 from tap_orderspace.http_client import RecordNotFound
-from tap_orderspace.paging import Pager
 
 if t.TYPE_CHECKING:
     from tap_orderspace.run_context import StreamRun
@@ -95,15 +94,10 @@ class ChangeCapture:
         not re-read for it (once it is paid, its retrieve names them).
         """
         stream, run = self.stream, self.run
-        pager = Pager(
-            stream.client,
-            stream.list_endpoint,
-            stream.shape,
+        pager = stream.pager(
             query,
-            log=stream.logger,
             what=f"'{stream.name}' with {query}",
             stopped="The open records are read again on the next run.",
-            on_page=stream.received_page,
         )
         for key, record in pager.records():
             if self._before_start_date(record):

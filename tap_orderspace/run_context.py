@@ -178,9 +178,10 @@ class RunContext:
         if table is None or self._run_started_at is None:
             return
         stream = run.stream
-        counts = [(stream.name, run.records_emitted, stream.client.requests_sent - run.requests_at_start)]
-        counts = counts if stream.selected else []
-        counts += [(child.name, run.rows_written.get(child.name, 0), 0) for child in run.children]
+        # (table, records, requests): child tables cost no request of their own.
+        counts = [(child.name, run.rows_written.get(child.name, 0), 0) for child in run.children]
+        if stream.selected:
+            counts.insert(0, (stream.name, run.records_emitted, stream.client.requests_sent - run.requests_at_start))
         for name, records, requests in counts:
             table.write_row(
                 {

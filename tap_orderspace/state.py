@@ -158,8 +158,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _time(value: str | None) -> dt.datetime | None:
-    """A time from a state that `check_stream_state` has passed."""
+def parse_utc_or_none(value: str | None) -> dt.datetime | None:
+    """A time from a state that `check_stream_state` has passed, or None where it holds none."""
     return None if value is None else parse_utc(value)
 
 
@@ -303,7 +303,7 @@ def open_window(
 def _drop_stale_progress(stream: str, stream_state: dict[str, Any]) -> None:
     """Forget an `in_progress` that a merged state kept from a read that went on to complete."""
     progress = stream_state.get(IN_PROGRESS)
-    completed = _time(stream_state.get(READ_STARTED_AT))
+    completed = parse_utc_or_none(stream_state.get(READ_STARTED_AT))
     if progress is None or completed is None or parse_utc(progress["started_at"]) > completed:
         return
     logger.info(
@@ -317,14 +317,14 @@ def _drop_stale_progress(stream: str, stream_state: dict[str, Any]) -> None:
 
 def _resumed_window(rules: WindowRules, progress: dict[str, Any]) -> ExtractionWindow:
     return ExtractionWindow(
-        since=_time(progress.get("since")),
+        since=parse_utc_or_none(progress.get("since")),
         started_at=parse_utc(progress["started_at"]),
         starting_after=progress.get("starting_after"),
-        newest_seen=_time(progress.get("newest_seen")),
+        newest_seen=parse_utc_or_none(progress.get("newest_seen")),
         resumed=True,
         version=progress.get("version"),
         covers=rules.covers,
-        new_after=_time(progress.get("new_after")),
+        new_after=parse_utc_or_none(progress.get("new_after")),
     )
 
 
@@ -338,7 +338,7 @@ def _covers(rules: WindowRules, stream_state: dict[str, Any]) -> bool:
 def _reconcile_due(rules: WindowRules, stream_state: dict[str, Any], now: dt.datetime) -> bool:
     if rules.reconcile_every is None:
         return False
-    last = _time(stream_state.get(RECONCILED_AT))
+    last = parse_utc_or_none(stream_state.get(RECONCILED_AT))
     return last is None or now - last >= rules.reconcile_every
 
 
@@ -349,10 +349,10 @@ def _version(now: dt.datetime) -> int:
 
 def current_bookmark(rules: WindowRules, stream_state: dict[str, Any]) -> dt.datetime | None:
     if rules.replication_key is None:
-        return _time(stream_state.get(EXTRACTION_STARTED_AT))
+        return parse_utc_or_none(stream_state.get(EXTRACTION_STARTED_AT))
     if stream_state.get(REPLICATION_KEY) not in (None, rules.replication_key):
         return None  # the bookmark was kept for another field: start afresh
-    return _time(stream_state.get(REPLICATION_KEY_VALUE))
+    return parse_utc_or_none(stream_state.get(REPLICATION_KEY_VALUE))
 
 
 def close_window(rules: WindowRules, stream_state: dict[str, Any], window: ExtractionWindow) -> None:

@@ -7,20 +7,13 @@ page delivered is claimed in a STATE (`in_progress`), so a stopped run resumes a
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 
 from tap_orderspace import state as st
-from tap_orderspace.paging import Pager
 
 if t.TYPE_CHECKING:
     from tap_orderspace.run_context import StreamRun
     from tap_orderspace.stream import OrderspaceStream
-
-# Orderspace's `*_since` filters take whole seconds; asking from one second earlier
-# makes the window safe whether the API treats the bound as inclusive or exclusive.
-# Records older than the window are then dropped here, so none is emitted twice.
-SINCE_MARGIN = dt.timedelta(seconds=1)
 
 
 class WindowRead:
@@ -37,15 +30,8 @@ class WindowRead:
     def records(self) -> t.Iterator[dict[str, t.Any]]:
         stream, window, run = self.stream, self.window, self.run
         time_field = stream.replication_key if stream.is_incremental else None
-        query: dict[str, t.Any] = {}
-        if window.since is not None and stream.since_parameter:
-            query[stream.since_parameter] = st.format_utc(window.since - SINCE_MARGIN)
-        pager = Pager(
-            stream.client,
-            stream.list_endpoint,
-            stream.shape,
-            query,
-            log=stream.logger,
+        pager = stream.pager(
+            stream.time_filters(window.since),
             cursor=window.starting_after,
             read="the window",
             stopped=(
@@ -53,7 +39,6 @@ class WindowRead:
                 "repeats, report it to Orderspace, or set page_size to 200 and run again"
             ),
             on_advance=self._advanced,
-            on_page=stream.received_page,
         )
         for key, record in pager.records():
             if key in run.emitted:
