@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import typing as t
 import urllib.parse
 import urllib.request
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +28,7 @@ import duckdb
 import psycopg
 import pytest
 from orderspace_sandbox import Sandbox
+from psycopg.conninfo import conninfo_to_dict
 
 from tap_orderspace.derived_streams import NestedRowsStream
 from tap_orderspace.streams import OPEN_ORDER_STATUSES, STREAM_TYPES
@@ -565,3 +569,175 @@ def seen_by_change_capture(
         missed = (deleted[stream] & was_open) - seen[stream]
         assert not missed, f"{stream} open at the last run and deleted since, not in deleted_records: {missed}"
     return seen, {stream: deleted[stream] - seen[stream] for stream in DELETABLE}
+
+
+# target-postgres as its console script starts it, with the SDK's drain interval shortened.
+POSTGRES_WRAPPER = """#!{python}
+from singer_sdk.target_base import Target
+from target_postgres.target import TargetPostgres
+
+Target._MAX_RECORD_AGE_IN_MINUTES = {minutes}
+TargetPostgres.cli()
+"""
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group is still running (zombies do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def stored_state(project: MeltanoProject, state_id: str) -> dict[str, t.Any]:
+    """The state Meltano has stored so far for `state_id` (partial over completed), read without Meltano."""
+    database = project.directory / ".meltano" / "meltano.db"
+    if not database.exists():
+        return {}
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
+            row = connection.execute(
+                "select partial_state, completed_state from state where state_id = ?", [state_id]
+            ).fetchone()
+    except sqlite3.OperationalError:  # the table does not exist yet, or Meltano is writing
+        return {}
+    for value in row or ():
+        state = json.loads(value) if value else {}
+        if state.get("singer_state"):
+            return dict(state["singer_state"])
+    return {}
+
+
+# How long a SIGTERM-ed pipeline gets to stop before it is killed, as an orchestrator would.
+GRACE_PERIOD_SECONDS = 30
+
+
+def kill_when(
+    project: MeltanoProject, loader: str, sig: signal.Signals, ready: Callable[[dict[str, t.Any]], bool], what: str
+) -> dict[str, t.Any]:
+    """Start `meltano run tap-orderspace <loader>` in a process group of its own and send the whole
+    group `sig` once `ready(stored state)` holds. Returns the state Meltano had stored then."""
+    state_id = f"dev:tap-orderspace-to-{loader}"
+    log = (project.directory / "meltano-killed.log").open("w", encoding="utf-8")
+    process = subprocess.Popen(
+        [str(project.executable), "run", "--no-install", "tap-orderspace", loader],
+        cwd=project.directory,
+        env=project.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+    try:
+        while True:
+            state = stored_state(project, state_id)
+            if ready(state):
+                break
+            assert process.poll() is None, (
+                f"`meltano run` ended (exit {process.returncode}) before {what}; stored: {state}; see {log.name}"
+            )
+            assert time.monotonic() < deadline, f"not {what} after {RUN_TIMEOUT_SECONDS} s"
+            time.sleep(0.1)
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=GRACE_PERIOD_SECONDS)
+        except subprocess.TimeoutExpired:
+            # As an orchestrator does after its grace period. The SDK-based loaders' SIGTERM handler
+            # calls sys.exit(), which is lost when it lands in a garbage-collector callback
+            # ("Exception ignored in: <function _collection_gced ...> SystemExit: 0"): the loader
+            # then never exits. docs/operations.md tells users to give `meltano run` a grace period.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+        while group_alive(process.pid):
+            assert time.monotonic() < deadline, "the killed pipeline's processes did not exit"
+            time.sleep(0.1)
+    finally:
+        if group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:
+            process.wait()
+        log.close()
+    return state
+
+
+def is_change_capture(entry: dict[str, t.Any]) -> bool:
+    """A retrieve by id, or a list of the open set (`status=` orders, `paid=false` invoices)."""
+    return bool(entry.get("id")) or bool({"status", "paid"} & set(entry.get("params") or {}))
+
+
+MARTS_SCHEMA = "analytics"
+
+
+def mart(warehouse: Warehouse, name: str) -> str:
+    if isinstance(warehouse, DuckDBWarehouse):
+        return f'"{warehouse.catalog}"."{MARTS_SCHEMA}"."{name}"'
+    return f'"{MARTS_SCHEMA}"."{name}"'
+
+
+def dbt_postgres_settings(url: str) -> dict[str, str]:
+    """The dbt-postgres utility's settings that point it at the database `url` names."""
+    parts = conninfo_to_dict(url)
+    return {
+        "DBT_POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
+        "DBT_POSTGRES_PORT": str(parts.get("port") or 5432),
+        "DBT_POSTGRES_USER": str(parts.get("user") or "postgres"),
+        "DBT_POSTGRES_PASSWORD": str(parts.get("password") or ""),
+        "DBT_POSTGRES_DBNAME": str(parts["dbname"]),
+    }
+
+
+def assert_dbt_passed(project: Path) -> None:
+    results = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
+    failed = [
+        (r["unique_id"], r["status"], r.get("message")) for r in results if r["status"] not in ("success", "pass")
+    ]
+    assert not failed, f"dbt build: {len(failed)} of {len(results)} nodes did not pass: {failed[:5]}"
+    tests = [r for r in results if r["unique_id"].startswith("test.")]
+    assert len(tests) >= 130, f"only {len(tests)} dbt tests ran"
+
+
+DELETE = {"delete_customers_with_orders": 2, "delete_products_with_order_lines": 2}
+
+
+def unpaid_less_payments(invoices: t.Iterable[dict[str, t.Any]]) -> dict[str, Decimal]:
+    """{currency: gross totals of the invoices not marked paid, less their payments}: what is owed,
+    computed from the API's records alone."""
+    owed: dict[str, Decimal] = defaultdict(Decimal)
+    for invoice in invoices:
+        if not invoice["paid"]:
+            payments = sum((money(p["amount"]) for p in invoice.get("payments") or ()), Decimal(0))
+            owed[invoice["currency"]] += money(invoice["gross_total"]) - payments
+    return dict(owed)
+
+
+def loader_saving_state_often(
+    request: pytest.FixtureRequest,
+    project: MeltanoProject,
+    tmp_path: Path,
+    name: str,
+    *,
+    duckdb_batch_rows: int,
+    drain_seconds: float,
+) -> tuple[Callable[[], Warehouse], str]:
+    """Set `project`'s loader `name` (target-duckdb or target-postgres) to store state during the run:
+    target-duckdb every `duckdb_batch_rows` rows of a stream, target-postgres through a wrapper that
+    shortens the SDK's drain interval to `drain_seconds`. Returns how to open what it loaded, and where."""
+    if name == "target-duckdb":
+        path = request.getfixturevalue("duckdb_target")
+        project.env["TARGET_DUCKDB_BATCH_SIZE_ROWS"] = str(duckdb_batch_rows)
+        return (lambda: DuckDBWarehouse(path)), str(path)
+    url = request.getfixturevalue("postgres_target")
+    # Meltano drops PYTHONPATH from a plugin's environment, so the wrapper is the plugin's executable.
+    python = ROOT / ".meltano" / "loaders" / name / "venv" / "bin" / "python"
+    wrapper = tmp_path / "target-postgres-draining"
+    wrapper.write_text(POSTGRES_WRAPPER.format(python=python, minutes=drain_seconds / 60), encoding="utf-8")
+    wrapper.chmod(0o755)
+    config = project.directory / "meltano.yml"
+    text = config.read_text(encoding="utf-8")
+    assert text.count("executable: target-postgres\n") == 1
+    config.write_text(text.replace("executable: target-postgres\n", f"executable: {wrapper}\n"), encoding="utf-8")
+    return (lambda: PostgresWarehouse(url)), url

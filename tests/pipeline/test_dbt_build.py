@@ -15,12 +15,21 @@ from pathlib import Path
 import duckdb
 import pytest
 from orderspace_sandbox import Sandbox
-from psycopg.conninfo import conninfo_to_dict
 
 from . import support
-from .support import DuckDBWarehouse, MeltanoProject, PostgresWarehouse, Warehouse, money, require_plugin
+from .support import (
+    MARTS_SCHEMA,
+    DuckDBWarehouse,
+    MeltanoProject,
+    PostgresWarehouse,
+    Warehouse,
+    assert_dbt_passed,
+    dbt_postgres_settings,
+    mart,
+    money,
+    require_plugin,
+)
 
-MARTS_SCHEMA = "analytics"
 MARTS = (
     "fct_order_lines",
     "fct_orders",
@@ -30,12 +39,6 @@ MARTS = (
     "dim_products",
     "inventory_history",
 )
-
-
-def mart(warehouse: Warehouse, name: str) -> str:
-    if isinstance(warehouse, DuckDBWarehouse):
-        return f'"{warehouse.catalog}"."{MARTS_SCHEMA}"."{name}"'
-    return f'"{MARTS_SCHEMA}"."{name}"'
 
 
 def select(warehouse: Warehouse, columns: str, table: str, where: str = "") -> list[tuple[t.Any, ...]]:
@@ -54,28 +57,6 @@ def column_types(warehouse: Warehouse, table: str) -> dict[str, str]:
         [MARTS_SCHEMA, table],
     )
     return {str(name): str(kind).lower() for name, kind in found}
-
-
-def dbt_postgres_settings(url: str) -> dict[str, str]:
-    """The dbt-postgres utility's settings that point it at the database `url` names."""
-    parts = conninfo_to_dict(url)
-    return {
-        "DBT_POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
-        "DBT_POSTGRES_PORT": str(parts.get("port") or 5432),
-        "DBT_POSTGRES_USER": str(parts.get("user") or "postgres"),
-        "DBT_POSTGRES_PASSWORD": str(parts.get("password") or ""),
-        "DBT_POSTGRES_DBNAME": str(parts["dbname"]),
-    }
-
-
-def assert_dbt_passed(project: Path) -> None:
-    results = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
-    failed = [
-        (r["unique_id"], r["status"], r.get("message")) for r in results if r["status"] not in ("success", "pass")
-    ]
-    assert not failed, f"dbt build: {len(failed)} of {len(results)} nodes did not pass: {failed[:5]}"
-    tests = [r for r in results if r["unique_id"].startswith("test.")]
-    assert len(tests) >= 130, f"only {len(tests)} dbt tests ran"
 
 
 def assert_marts_match_sandbox(warehouse: Warehouse, sb: Sandbox) -> None:

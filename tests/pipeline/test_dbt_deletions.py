@@ -11,28 +11,24 @@ and `dbt source freshness` finds the tap's run log (sync_runs) fresh."""
 from __future__ import annotations
 
 import json
-import typing as t
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 from orderspace_sandbox import Sandbox
 
-from .support import DuckDBWarehouse, MeltanoProject, PostgresWarehouse, Warehouse, money, require_plugin
-from .test_dbt_build import assert_dbt_passed, dbt_postgres_settings, mart
-
-DELETE = {"delete_customers_with_orders": 2, "delete_products_with_order_lines": 2}
-
-
-def unpaid_less_payments(invoices: t.Iterable[dict[str, t.Any]]) -> dict[str, Decimal]:
-    """{currency: gross totals of the invoices not marked paid, less their payments}: what is owed,
-    computed from the API's records alone."""
-    owed: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in invoices:
-        if not invoice["paid"]:
-            payments = sum((money(p["amount"]) for p in invoice.get("payments") or ()), Decimal(0))
-            owed[invoice["currency"]] += money(invoice["gross_total"]) - payments
-    return dict(owed)
+from .support import (
+    DELETE,
+    DuckDBWarehouse,
+    MeltanoProject,
+    PostgresWarehouse,
+    Warehouse,
+    assert_dbt_passed,
+    dbt_postgres_settings,
+    mart,
+    money,
+    require_plugin,
+    unpaid_less_payments,
+)
 
 
 def outstanding_by_currency(warehouse: Warehouse) -> dict[str, Decimal]:

@@ -14,9 +14,18 @@ from pathlib import Path
 import duckdb
 from orderspace_sandbox import Sandbox
 
-from .support import ORDERS, SEED, DuckDBWarehouse, MeltanoProject, money, require_plugin
-from .test_dbt_build import assert_dbt_passed, mart
-from .test_dbt_deletions import DELETE, unpaid_less_payments
+from .support import (
+    DELETE,
+    ORDERS,
+    SEED,
+    DuckDBWarehouse,
+    MeltanoProject,
+    assert_dbt_passed,
+    mart,
+    money,
+    require_plugin,
+    unpaid_less_payments,
+)
 
 SITES = {"orderspace": "tap-orderspace", "orderspace_eu": "tap-orderspace-eu"}
 

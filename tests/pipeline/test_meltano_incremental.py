@@ -21,6 +21,7 @@ from .support import (
     Warehouse,
     assert_same,
     assert_tables_match_sandbox,
+    is_change_capture,
     plain,
     sandbox_rows,
 )
@@ -52,11 +53,6 @@ def page_requests(sb: Sandbox) -> dict[str, int]:
         if not is_change_capture(entry):
             pages[entry["resource"]] = pages.get(entry["resource"], 0) + 1
     return pages
-
-
-def is_change_capture(entry: dict[str, Any]) -> bool:
-    """A retrieve by id, or a list of the open set (`status=` orders, `paid=false` invoices)."""
-    return bool(entry.get("id")) or bool({"status", "paid"} & set(entry.get("params") or {}))
 
 
 def all_requests(sb: Sandbox) -> int:

@@ -42,19 +42,18 @@ from .support import (
     PARENTS,
     ROOT,
     SYNCED_KEYS,
-    DuckDBWarehouse,
     MeltanoProject,
-    PostgresWarehouse,
     Warehouse,
     assert_deletions,
     assert_late_changes_landed,
     assert_tables_match_sandbox,
     change_the_site,
+    is_change_capture,
+    kill_when,
+    loader_saving_state_often,
     sandbox_keys,
     seen_by_change_capture,
 )
-from .test_meltano_incremental import is_change_capture
-from .test_meltano_resume import POSTGRES_WRAPPER, kill_when
 
 TAP = "tap-orderspace"
 MERGE = ("--state-strategy", "merge")
@@ -88,22 +87,15 @@ DRAIN_SECONDS = 0.5
 @pytest.fixture(params=["target-duckdb", "target-postgres"], ids=["duckdb", "postgres"])
 def loader(request: pytest.FixtureRequest, meltano_project: MeltanoProject, tmp_path: Path) -> Loader:
     """A loader set up for this test, storing state during the run, and how to open what it loaded."""
-    name, project = request.param, meltano_project
-    if name == "target-duckdb":
-        path = request.getfixturevalue("duckdb_target")
-        project.env["TARGET_DUCKDB_BATCH_SIZE_ROWS"] = str(DUCKDB_BATCH_ROWS)
-        return Loader(name, lambda: DuckDBWarehouse(path), str(path))
-    url = request.getfixturevalue("postgres_target")
-    # target-postgres through test_meltano_resume.py's wrapper: the SDK's drain interval shortened.
-    python = ROOT / ".meltano" / "loaders" / name / "venv" / "bin" / "python"
-    wrapper = tmp_path / "target-postgres-draining"
-    wrapper.write_text(POSTGRES_WRAPPER.format(python=python, minutes=DRAIN_SECONDS / 60), encoding="utf-8")
-    wrapper.chmod(0o755)
-    config = project.directory / "meltano.yml"
-    text = config.read_text(encoding="utf-8")
-    assert text.count("executable: target-postgres\n") == 1
-    config.write_text(text.replace("executable: target-postgres\n", f"executable: {wrapper}\n"), encoding="utf-8")
-    return Loader(name, lambda: PostgresWarehouse(url), url)
+    opener, location = loader_saving_state_often(
+        request,
+        meltano_project,
+        tmp_path,
+        request.param,
+        duckdb_batch_rows=DUCKDB_BATCH_ROWS,
+        drain_seconds=DRAIN_SECONDS,
+    )
+    return Loader(request.param, opener, location)
 
 
 @contextmanager

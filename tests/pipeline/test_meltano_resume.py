@@ -18,13 +18,8 @@ setting reaches; here the loader is started through a wrapper that sets it to 2 
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import signal
-import sqlite3
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,17 +28,15 @@ import pytest
 from orderspace_sandbox import Sandbox
 
 from .support import (
-    ROOT,
-    RUN_TIMEOUT_SECONDS,
     SEED,
-    DuckDBWarehouse,
     MeltanoProject,
-    PostgresWarehouse,
     Warehouse,
     assert_deletions,
     assert_late_changes_landed,
     assert_tables_match_sandbox,
     change_the_site,
+    kill_when,
+    loader_saving_state_often,
     seen_by_change_capture,
 )
 
@@ -58,56 +51,12 @@ SLOW_PAGE_SECONDS = 0.2
 PAGINATED = ("customers", "orders", "dispatches", "invoices", "products", "inventory_levels", "categories")
 UNPAGED = ("customer_groups", "price_lists", "payment_terms", "tax_rates", "preorder_windows")
 
-# target-postgres as its console script starts it, with the SDK's drain interval shortened.
-POSTGRES_WRAPPER = """#!{python}
-from singer_sdk.target_base import Target
-from target_postgres.target import TargetPostgres
-
-Target._MAX_RECORD_AGE_IN_MINUTES = {minutes}
-TargetPostgres.cli()
-"""
-
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     """Large enough that orders span 30 pages and both loaders save state several times during them."""
     with Sandbox(seed=SEED, orders=ORDERS, rate_limit=None) as sb:
         yield sb
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether any process of the group is still running (zombies do not count)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
-
-
-def stored_state(project: MeltanoProject, state_id: str) -> dict[str, Any]:
-    """The state Meltano has stored so far for `state_id` (partial over completed), read without Meltano."""
-    database = project.directory / ".meltano" / "meltano.db"
-    if not database.exists():
-        return {}
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
-            row = connection.execute(
-                "select partial_state, completed_state from state where state_id = ?", [state_id]
-            ).fetchone()
-    except sqlite3.OperationalError:  # the table does not exist yet, or Meltano is writing
-        return {}
-    for value in row or ():
-        state = json.loads(value) if value else {}
-        if state.get("singer_state"):
-            return dict(state["singer_state"])
-    return {}
-
-
-# How long a SIGTERM-ed pipeline gets to stop before it is killed, as an orchestrator would.
-GRACE_PERIOD_SECONDS = 30
 
 
 def orders_done(sb: Sandbox, state: dict[str, Any]) -> int:
@@ -118,54 +67,6 @@ def orders_done(sb: Sandbox, state: dict[str, Any]) -> int:
         return 0
     ids = [order["id"] for order in sb.records("orders")]
     return ids.index(cursor) + 1
-
-
-def kill_when(
-    project: MeltanoProject, loader: str, sig: signal.Signals, ready: Callable[[dict[str, Any]], bool], what: str
-) -> dict[str, Any]:
-    """Start `meltano run tap-orderspace <loader>` in a process group of its own and send the whole
-    group `sig` once `ready(stored state)` holds. Returns the state Meltano had stored then."""
-    state_id = f"dev:tap-orderspace-to-{loader}"
-    log = (project.directory / "meltano-killed.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [str(project.executable), "run", "--no-install", "tap-orderspace", loader],
-        cwd=project.directory,
-        env=project.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
-    try:
-        while True:
-            state = stored_state(project, state_id)
-            if ready(state):
-                break
-            assert process.poll() is None, (
-                f"`meltano run` ended (exit {process.returncode}) before {what}; stored: {state}; see {log.name}"
-            )
-            assert time.monotonic() < deadline, f"not {what} after {RUN_TIMEOUT_SECONDS} s"
-            time.sleep(0.1)
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=GRACE_PERIOD_SECONDS)
-        except subprocess.TimeoutExpired:
-            # As an orchestrator does after its grace period. The SDK-based loaders' SIGTERM handler
-            # calls sys.exit(), which is lost when it lands in a garbage-collector callback
-            # ("Exception ignored in: <function _collection_gced ...> SystemExit: 0"): the loader
-            # then never exits. docs/operations.md tells users to give `meltano run` a grace period.
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=60)
-        while group_alive(process.pid):
-            assert time.monotonic() < deadline, "the killed pipeline's processes did not exit"
-            time.sleep(0.1)
-    finally:
-        if group_alive(process.pid):
-            os.killpg(process.pid, signal.SIGKILL)
-        if process.poll() is None:
-            process.wait()
-        log.close()
-    return state
 
 
 def kill_mid_sync(project: MeltanoProject, sb: Sandbox, loader: str, sig: signal.Signals) -> dict[str, Any]:
@@ -192,22 +93,15 @@ def loader(
     request: pytest.FixtureRequest, meltano_project: MeltanoProject, tmp_path: Path
 ) -> tuple[str, Callable[[], Warehouse]]:
     """A loader set up for this test, and how to open what it loaded."""
-    name = request.param
-    if name == "target-duckdb":
-        path = request.getfixturevalue("duckdb_target")
-        meltano_project.env["TARGET_DUCKDB_BATCH_SIZE_ROWS"] = str(DUCKDB_BATCH_ROWS)
-        return name, lambda: DuckDBWarehouse(path)
-    url = request.getfixturevalue("postgres_target")
-    # Meltano drops PYTHONPATH from a plugin's environment, so the wrapper is the plugin's executable.
-    python = ROOT / ".meltano" / "loaders" / name / "venv" / "bin" / "python"
-    wrapper = tmp_path / "target-postgres-draining"
-    wrapper.write_text(POSTGRES_WRAPPER.format(python=python, minutes=SDK_DRAIN_SECONDS / 60), encoding="utf-8")
-    wrapper.chmod(0o755)
-    config = meltano_project.directory / "meltano.yml"
-    text = config.read_text(encoding="utf-8")
-    assert text.count("executable: target-postgres\n") == 1
-    config.write_text(text.replace("executable: target-postgres\n", f"executable: {wrapper}\n"), encoding="utf-8")
-    return name, lambda: PostgresWarehouse(url)
+    opener, _ = loader_saving_state_often(
+        request,
+        meltano_project,
+        tmp_path,
+        request.param,
+        duckdb_batch_rows=DUCKDB_BATCH_ROWS,
+        drain_seconds=SDK_DRAIN_SECONDS,
+    )
+    return request.param, opener
 
 
 @pytest.mark.parametrize(
